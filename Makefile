@@ -1,0 +1,36 @@
+# source-personio developer commands. A fresh machine needs Python 3.11, pip and make.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test unit integration bench image clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml sandbox/pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip uv
+	$(UV) pip sync -q --python $(PY) requirements.lock
+	$(UV) pip install -q --python $(PY) --no-deps -e . -e sandbox
+	touch $(STAMP)
+
+## make demo: start the bundled sandbox (or use PERSONIO_CLIENT_ID/SECRET), run spec/check/discover/read, load into DuckDB
+demo: setup
+	$(PY) scripts/demo.py
+
+## make test: the whole suite (sandbox, unit, integration, container tests)
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make bench: full + incremental sync against the sandbox at scale; prints a table and a JSON line
+bench: setup
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+## make image: build airbyte/source-personio:dev (stand-in base when no registry is reachable)
+image: setup
+	bash scripts/build_image.sh
+
+clean:
+	rm -rf $(VENV) .demo .bench .build .pytest_cache
