@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Start or stop a local Docker engine for `make image` and the container tests.
+#
+#   scripts/docker_engine.sh start   # no-op if `docker info` already works; prints "started <pid>" or "running"
+#   scripts/docker_engine.sh stop    # stops only an engine this script started (by its recorded pid)
+#   scripts/docker_engine.sh status
+#
+# If no engine answers and we are root, Debian's docker.io (and debootstrap, for the stand-in base
+# image) are installed with apt-get when missing, then dockerd is started in the background with its
+# output in $STATE_DIR/dockerd.log. When that is impossible the script exits 3 and says why on stderr.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STATE_DIR="${PERSONIO_DOCKER_STATE_DIR:-$ROOT/.build/docker}"
+PIDFILE="$STATE_DIR/dockerd.pid"
+LOG="$STATE_DIR/dockerd.log"
+WAIT_SECONDS="${PERSONIO_DOCKER_WAIT:-60}"
+
+say() { echo "docker_engine: $*" >&2; }
+cannot() { say "cannot start a Docker engine: $*"; exit 3; }
+
+engine_up() { timeout 10 docker info >/dev/null 2>&1; }
+
+install_packages() {
+  local missing=()
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || cannot "dockerd is not installed and apt-get is not available"
+  say "installing ${missing[*]} with apt-get (log: $STATE_DIR/apt.log)"
+  {
+    DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  } >"$STATE_DIR/apt.log" 2>&1 || cannot "apt-get install ${missing[*]} failed (see $STATE_DIR/apt.log)"
+}
+
+start() {
+  if engine_up; then echo "running"; return 0; fi
+  mkdir -p "$STATE_DIR"
+  command -v docker >/dev/null 2>&1 || [ "$(id -u)" -eq 0 ] || cannot "the docker client is not installed and we are not root"
+  [ "$(id -u)" -eq 0 ] || cannot "no Docker engine is running and starting dockerd needs root (uid is $(id -u))"
+  install_packages
+  command -v dockerd >/dev/null 2>&1 || cannot "dockerd is still missing after apt-get"
+  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    say "dockerd pid $(cat "$PIDFILE") exists but does not answer yet; waiting"
+  else
+    # A stale socket/pidfile from a killed engine blocks a new one.
+    rm -f /var/run/docker.pid /var/run/docker.sock
+    setsid dockerd --storage-driver=overlay2 --iptables=false --bridge=none \
+      >"$LOG" 2>&1 </dev/null &
+    echo $! >"$PIDFILE"
+  fi
+  local pid; pid="$(cat "$PIDFILE")"
+  for _ in $(seq 1 "$WAIT_SECONDS"); do
+    if engine_up; then echo "started $pid"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$LOG" >&2; rm -f "$PIDFILE"; cannot "dockerd exited (log: $LOG)"; }
+    sleep 1
+  done
+  tail -n 20 "$LOG" >&2
+  cannot "dockerd pid $pid did not answer within ${WAIT_SECONDS}s (log: $LOG)"
+}
+
+stop() {
+  if [ ! -f "$PIDFILE" ]; then echo "not started by this script"; return 0; fi
+  local pid; pid="$(cat "$PIDFILE")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    if kill -0 "$pid" 2>/dev/null; then say "dockerd pid $pid ignored SIGTERM; sending SIGKILL"; kill -KILL "$pid"; fi
+  fi
+  rm -f "$PIDFILE"
+  echo "stopped $pid"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) if engine_up; then echo "running"; else echo "not running"; exit 1; fi ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
