@@ -1,0 +1,141 @@
+"""Run the sandbox as a subprocess for tests (stdlib only).
+
+    from personio_sandbox.testing import Sandbox
+    with Sandbox(employees=50, seed=1, rate_limits="off") as sb:
+        config = sb.config()            # source-personio config pointing at the sandbox
+        sb.dataset("/v1/company/employees")
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+DEFAULT_ID = "sandbox-client-id"
+DEFAULT_SECRET = "sandbox-client-secret"
+
+
+class Sandbox:
+    def __init__(self, employees: int = 100, seed: int = 1, rate_limits: str = "off", faults=(), credentials=(),
+                 extra_args=(), log_path: str | None = None, startup_timeout: float = 60.0):
+        self.employees, self.seed, self.rate_limits = employees, seed, rate_limits
+        self.faults, self.credentials, self.extra_args = list(faults), list(credentials), list(extra_args)
+        self.log_path = log_path
+        self.startup_timeout = startup_timeout
+        self.client_id, self.client_secret = DEFAULT_ID, DEFAULT_SECRET
+        self.url: str | None = None
+        self.pid: int | None = None
+        self._proc = None
+        self._log = None
+
+    # ---------------------------------------------------------------- lifecycle
+    def __enter__(self) -> "Sandbox":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "personio_sandbox", "--port", "0", "--seed", str(self.seed),
+               "--employees", str(self.employees), "--client-id", self.client_id,
+               "--client-secret", self.client_secret]
+        if self.rate_limits in ("off", "documented"):
+            cmd += ["--rate-limits", self.rate_limits]
+        else:
+            cmd += ["--rate-limit-config", self.rate_limits if isinstance(self.rate_limits, str)
+                    else json.dumps(self.rate_limits)]
+        for f in self.faults:
+            cmd += ["--fault", f if isinstance(f, str) else ",".join("%s=%s" % kv for kv in f.items())]
+        for c in self.credentials:
+            cmd += ["--credential", c if isinstance(c, str) else json.dumps(c)]
+        cmd += [str(a) for a in self.extra_args]
+        if self.log_path is None:
+            fd, self.log_path = tempfile.mkstemp(prefix="personio-sandbox-", suffix=".log")
+            os.close(fd)
+        self._log = open(self.log_path, "ab")
+        out_path = self.log_path + ".stdout"
+        self._out = open(out_path, "wb")
+        self._proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._log, stdin=subprocess.DEVNULL)
+        self.pid = self._proc.pid
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            with open(out_path, "rb") as f:
+                line = f.readline().decode()
+            if line.startswith("personio-sandbox listening on ") and line.endswith("\n"):
+                self.url = line.split(" on ", 1)[1].strip()
+                return
+            if self._proc.poll() is not None:
+                raise RuntimeError("sandbox exited with %s; log: %s" % (self._proc.returncode, self._tail()))
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("sandbox did not start within %ss; log: %s" % (self.startup_timeout, self._tail()))
+
+    def _tail(self) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-2000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        p = self._proc
+        if p is not None and p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(10)
+        for fh in (self._log, getattr(self, "_out", None)):
+            if fh:
+                fh.close()
+        self._proc = None
+
+    # ---------------------------------------------------------------- control API
+    def _call(self, method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return json.loads(r.read() or b"null")
+
+    def stats(self) -> dict:
+        return self._call("GET", "/_sandbox/stats")
+
+    def reset_stats(self) -> None:
+        self._call("POST", "/_sandbox/stats/reset", {})
+
+    def dataset(self, path: str) -> list:
+        return self._call("GET", "/_sandbox/dataset?" + urllib.parse.urlencode({"path": path}))["records"]
+
+    def mutate(self, create: int = 0, update: int = 0, delete: int = 0, resources=None) -> dict:
+        body = {"create": create, "update": update, "delete": delete}
+        if resources is not None:
+            body["resources"] = list(resources)
+        return self._call("POST", "/_sandbox/mutate", body)
+
+    def set_faults(self, faults) -> None:
+        self._call("PUT", "/_sandbox/faults", list(faults))
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/_sandbox/faults")
+
+    def set_rate_limits(self, profile_or_dict) -> None:
+        body = {"profile": profile_or_dict} if isinstance(profile_or_dict, str) else dict(profile_or_dict)
+        self._call("PUT", "/_sandbox/rate-limits", body)
+
+    def add_credential(self, cred: dict) -> None:
+        self._call("POST", "/_sandbox/credentials", cred)
+
+    def config(self, **overrides) -> dict:
+        cfg = {"client_id": self.client_id, "client_secret": self.client_secret, "base_url": self.url,
+               "start_date": "2020-01-01"}
+        cfg.update(overrides)
+        return cfg
