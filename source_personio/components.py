@@ -1,0 +1,509 @@
+"""Custom components for source-personio: only what the declarative manifest cannot say.
+
+Each class exists for one Personio quirk, named in its docstring. Everything else (paths,
+paginators, cursors, primary keys, schemas, error handling) lives in ``manifest.yaml``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import threading
+import time
+from dataclasses import InitVar, dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
+    PaginationStrategy,
+)
+from airbyte_cdk.sources.declarative.transformations import RecordTransformation
+from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+DEFAULT_BASE_URL = "https://api.personio.de"
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+# --------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(base_url: Optional[str]) -> str:
+    """Return the normalised base URL, or raise a config error.
+
+    Personio is only ever reached over https; plain http is accepted for loopback hosts
+    (127.0.0.0/8, localhost, ::1) so a local sandbox can stand in for Personio.
+    """
+    url = (base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise AirbyteTracedException(
+            message=f"base_url '{url}' is not a valid URL; use e.g. {DEFAULT_BASE_URL}.",
+            failure_type=FailureType.config_error,
+        )
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise AirbyteTracedException(
+            message=(
+                f"base_url '{url}' uses plain http to a non-loopback host; credentials would travel "
+                "unencrypted. Use https (http is accepted only for 127.0.0.0/8, localhost and ::1)."
+            ),
+            failure_type=FailureType.config_error,
+        )
+    if parts.query or parts.fragment:
+        raise AirbyteTracedException(
+            message=f"base_url '{url}' must not contain a query or fragment.",
+            failure_type=FailureType.config_error,
+        )
+    return url
+
+
+def validate_config(config: Mapping[str, Any]) -> None:
+    """Raise a config-error trace for problems a user can fix in the form."""
+    missing = [k for k in ("client_id", "client_secret") if not str(config.get(k) or "").strip()]
+    if missing:
+        raise AirbyteTracedException(
+            message=f"Missing required configuration: {', '.join(missing)}. Create an API credential in "
+            "Personio > Settings > Integrations > API credentials.",
+            failure_type=FailureType.config_error,
+        )
+    validate_base_url(config.get("base_url"))
+    for key, low, high in (("lookback_window_days", 0, 365), ("num_workers", 1, 32)):
+        value = config.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise AirbyteTracedException(
+                message=f"{key} must be an integer between {low} and {high}, got {value!r}.",
+                failure_type=FailureType.config_error,
+            )
+    start = config.get("start_date")
+    if start:
+        from datetime import datetime
+
+        try:
+            datetime.strptime(str(start)[:10], "%Y-%m-%d")
+        except ValueError:
+            raise AirbyteTracedException(
+                message=f"start_date must look like YYYY-MM-DD, got {start!r}.",
+                failure_type=FailureType.config_error,
+            ) from None
+
+
+# --------------------------------------------------------------------------------------
+# Authentication
+# --------------------------------------------------------------------------------------
+
+_TOKEN_CACHE: Dict[Tuple[str, str, str, str], Tuple[str, float]] = {}
+_TOKEN_LOCKS: Dict[Tuple[str, str, str, str], threading.Lock] = {}
+_CACHE_GUARD = threading.Lock()
+
+
+def clear_token_cache() -> None:
+    """Forget every cached token (tests; a new sync process starts empty anyway)."""
+    with _CACHE_GUARD:
+        _TOKEN_CACHE.clear()
+
+
+def personio_headers(config: Mapping[str, Any]) -> Dict[str, str]:
+    headers = {}
+    if config.get("app_id"):
+        headers["X-Personio-App-ID"] = str(config["app_id"])
+    if config.get("partner_id"):
+        headers["X-Personio-Partner-ID"] = str(config["partner_id"])
+    return headers
+
+
+@dataclass
+class PersonioTokenAuthenticator(DeclarativeAuthenticator):
+    """Bearer token for one Personio API version, minted once and shared by every stream.
+
+    Personio quirks this exists for:
+    * v1 (``POST /v1/auth``, JSON body -> ``data.token``) and v2 (``POST /v2/auth/token``,
+      form-encoded OAuth2 client credentials -> ``access_token``) mint tokens differently;
+    * tokens live 24 h (``expires_in``) and may be used in parallel, while logins are limited
+      (v1: 60/min with a 60 s cool-down) -- so all streams and workers of a sync share one token
+      per API version (process-wide cache keyed by base URL, version and credentials), which is
+      re-used until shortly before it expires;
+    * a 401 on a resource means the token went stale: the manifest's error handler answers
+      ``REFRESH_TOKEN_THEN_RETRY`` and the CDK calls :meth:`refresh_and_set_access_token` once.
+    Tokens are registered as secrets so they are masked in every log line.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    api_version: str = "v1"
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+    _key: Tuple[str, str, str, str] = field(init=False, repr=False)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        if self.api_version not in ("v1", "v2"):
+            raise ValueError(f"api_version must be v1 or v2, got {self.api_version!r}")
+        self.base_url = validate_base_url(self.config.get("base_url"))
+        self.client_id = str(self.config.get("client_id") or "")
+        self._client_secret = str(self.config.get("client_secret") or "")
+        self.max_attempts = int(self.max_attempts)
+        self.backoff_seconds = float(self.config.get("retry_backoff_seconds", self.backoff_seconds))
+        if self._client_secret:
+            add_to_secrets(self._client_secret)
+        secret_digest = hashlib.sha256(self._client_secret.encode()).hexdigest()
+        self._key = (self.base_url, self.api_version, self.client_id, secret_digest)
+        with _CACHE_GUARD:
+            _TOKEN_LOCKS.setdefault(self._key, threading.Lock())
+
+    # -- AbstractHeaderAuthenticator -----------------------------------------------------
+    @property
+    def auth_header(self) -> str:
+        return "Authorization"
+
+    @property
+    def token(self) -> str:
+        return f"Bearer {self.get_access_token()}"
+
+    def get_auth_header(self) -> Mapping[str, Any]:
+        return {"Authorization": self.token, **personio_headers(self.config)}
+
+    # -- token life cycle -----------------------------------------------------------------
+    @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/v1/auth" if self.api_version == "v1" else f"{self.base_url}/v2/auth/token"
+
+    def get_access_token(self) -> str:
+        cached = _TOKEN_CACHE.get(self._key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        with _TOKEN_LOCKS[self._key]:
+            cached = _TOKEN_CACHE.get(self._key)
+            if cached and cached[1] > time.monotonic():
+                return cached[0]
+            return self._mint()
+
+    def refresh_and_set_access_token(self) -> None:
+        """Called by the CDK once per request after a 401: replace the token unless another worker already did."""
+        with _TOKEN_LOCKS[self._key]:
+            self._mint()
+
+    def _mint(self) -> str:
+        token, expires_in = self._request_token()
+        add_to_secrets(token)
+        # renew 5 minutes early (or after 90 % of a short life) so a token never expires mid-request
+        margin = min(300.0, expires_in * 0.1)
+        _TOKEN_CACHE[self._key] = (token, time.monotonic() + max(expires_in - margin, 1.0))
+        return token
+
+    def _request_token(self) -> Tuple[str, float]:
+        if self.api_version == "v1":
+            kwargs: Dict[str, Any] = {"json": {"client_id": self.client_id, "client_secret": self._client_secret}}
+        else:
+            kwargs = {
+                "data": {
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self._client_secret,
+                },
+            }
+        headers = {"Accept": "application/json", **personio_headers(self.config)}
+        last_problem = ""
+        for attempt in range(self.max_attempts):
+            if attempt:
+                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+            try:
+                response = requests.post(self.token_url, headers=headers, timeout=60, **kwargs)
+            except requests.RequestException as exc:
+                last_problem = f"could not connect ({type(exc).__name__})"
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                last_problem = f"HTTP {response.status_code}"
+                continue
+            if response.status_code in (400, 401, 403):
+                raise AirbyteTracedException(
+                    message=(
+                        f"Personio rejected the client_id/client_secret (HTTP {response.status_code} from "
+                        f"POST /{self.api_version}/auth{'/token' if self.api_version == 'v2' else ''}"
+                        f"{_auth_error_detail(response)}). Check the API credential in Personio > Settings > "
+                        "Integrations > API credentials and that base_url points to your Personio."
+                    ),
+                    internal_message=f"token request for {self.api_version} failed with {response.status_code}",
+                    failure_type=FailureType.config_error,
+                )
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            token, expires_in = _token_from_body(self.api_version, body)
+            if response.ok and token:
+                return token, expires_in
+            raise AirbyteTracedException(
+                message=(
+                    f"Personio's token endpoint POST {self.token_url} answered HTTP {response.status_code} without "
+                    "a token; check base_url."
+                ),
+                failure_type=FailureType.config_error,
+            )
+        raise AirbyteTracedException(
+            message=(
+                f"Could not obtain a Personio {self.api_version} token from {self.token_url} after "
+                f"{self.max_attempts} attempts ({last_problem}). Personio may be unavailable or rate limiting logins."
+            ),
+            failure_type=FailureType.transient_error,
+        )
+
+
+def _token_from_body(api_version: str, body: Any) -> Tuple[Optional[str], float]:
+    if not isinstance(body, dict):
+        return None, 0.0
+    if api_version == "v1":
+        if body.get("success") is False:
+            return None, 0.0
+        data = body.get("data") or {}
+        token, expires_in = data.get("token"), data.get("expires_in")
+    else:
+        token, expires_in = body.get("access_token"), body.get("expires_in")
+    try:
+        seconds = float(expires_in) if expires_in is not None else 86400.0
+    except (TypeError, ValueError):
+        seconds = 86400.0
+    return (str(token) if token else None), seconds
+
+
+def _auth_error_detail(response: requests.Response) -> str:
+    """A short, secret-free reason taken from either auth error envelope."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    detail = None
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), dict):  # v1 {success:false, error:{code,message}}
+            detail = body["error"].get("message")
+        elif isinstance(body.get("error"), str):  # v2 OAuth2 {error, error_description}
+            detail = body.get("error_description") or body["error"]
+    return f": {str(detail)[:200]}" if detail else ""
+
+
+# --------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------
+
+
+def _is_attribute(value: Any) -> bool:
+    return isinstance(value, dict) and "value" in value and ("label" in value or "universal_id" in value)
+
+
+def _is_entity(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("attributes"), (dict, list)) and "type" in value
+
+
+def flatten_value(value: Any) -> Any:
+    """Unwrap v1 attribute objects and ``{type, attributes}`` entities, recursively."""
+    if _is_attribute(value):
+        return flatten_value(value["value"])
+    if _is_entity(value):
+        return flatten_entity(value)
+    if isinstance(value, list):
+        return [flatten_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: flatten_value(v) for k, v in value.items()}
+    return value
+
+
+def flatten_entity(entity: Mapping[str, Any]) -> Any:
+    attributes = entity.get("attributes")
+    if isinstance(attributes, list):  # e.g. custom-report column listings: keep as a list
+        return [flatten_value(v) for v in attributes]
+    flat: Dict[str, Any] = {k: flatten_value(v) for k, v in entity.items() if k not in ("type", "attributes")}
+    for key, value in (attributes or {}).items():
+        flat[key] = flatten_value(value)
+    return flat
+
+
+@dataclass
+class FlattenAttributes(RecordTransformation):
+    """Turn a Personio v1 record into a flat, typed row.
+
+    Personio v1 wraps every record as ``{"type": "Employee", "attributes": {...}}`` and, for
+    employees (and the employee embedded in time-offs), every column as
+    ``{"label", "value", "type", "universal_id"}``. This keeps only the values, keyed by the
+    attribute key (``dynamic_NNN`` custom attributes included); nested entities such as
+    ``department`` or ``supervisor`` stay objects, flattened the same way. Reused by any stream
+    whose records come in the v1 envelope.
+    """
+
+    parameters: InitVar[Mapping[str, Any]] = None
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        flat = flatten_entity(record) if _is_entity(record) else flatten_value(dict(record))
+        record.clear()
+        record.update(flat)
+
+
+@dataclass
+class CustomReportRowsExtractor(RecordExtractor):
+    """One record per row of a Personio v1 custom report.
+
+    ``GET /v1/company/custom-reports/reports/{id}`` answers with the report itself whose
+    ``items`` hold, per employee, ``attributes`` (point-in-time / timeframe reports) or
+    ``historical_attributes`` that each carry an ``effective_date`` (historical reports).
+    Rows are keyed ``[report_id, employee_id, effective_date]``: historical cells are grouped
+    into one row per employee and effective date; other reports get ``effective_date = ""``
+    (one row per employee). Cells keep Personio's shape minus the hoisted keys.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        body = response.json()
+        for report in body.get("data") or []:
+            meta = report.get("attributes", report) if isinstance(report, dict) else {}
+            report_id = meta.get("id")
+            report_type = meta.get("type")
+            for item in meta.get("items") or []:
+                employee_id = item.get("employee_id")
+                if "historical_attributes" in item:
+                    by_date: Dict[str, List[Dict[str, Any]]] = {}
+                    for cell in item.get("historical_attributes") or []:
+                        date = cell.get("effective_date") or ""
+                        by_date.setdefault(date, []).append(_cell(cell))
+                    for date, cells in by_date.items():
+                        yield _row(report_id, report_type, employee_id, date, cells)
+                else:
+                    yield _row(report_id, report_type, employee_id, "", [_cell(c) for c in item.get("attributes") or []])
+
+
+def _cell(cell: Mapping[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in cell.items() if k not in ("employee_id", "effective_date")}
+
+
+def _row(report_id: Any, report_type: Any, employee_id: Any, date: str, cells: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {
+        "report_id": report_id,
+        "report_type": report_type,
+        "employee_id": employee_id,
+        "effective_date": date,
+        "attributes": cells,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Pagination
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonioCursorPagination(PaginationStrategy):
+    """Follow Personio v2 cursors from ``_meta.links.next.href``.
+
+    Personio quirks: the ``next`` link was relative on attendance periods until 2025-09-15 and
+    is absolute elsewhere; some list examples point at the wrong path; and a ``next`` link
+    pointing at the page just read has been reported (infinite loop). So only the ``cursor``
+    query value is taken from the link (path and host are ignored; filters are re-sent by the
+    requester) and pagination stops when the cursor is absent or repeats.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    page_size: Optional[int] = None
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return None
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any],
+        page_size_override: Optional[int] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Optional[Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        href = (((body.get("_meta") or {}).get("links") or {}).get("next") or {}).get("href") if isinstance(body, dict) else None
+        if not href:
+            return None
+        cursor = (parse_qs(urlsplit(href).query).get("cursor") or [None])[0]
+        if not cursor or cursor == last_page_token_value:
+            return None
+        return cursor
+
+    def get_page_size(self) -> Optional[int]:
+        return int(self.page_size) if self.page_size else None
+
+
+@dataclass
+class CustomReportPagination(PaginationStrategy):
+    """Page through a Personio custom report with ``?page=N`` from 1 until ``metadata.total_pages``.
+
+    Personio quirk: ``limit`` counts *employees* per page while a historical report returns
+    several rows per employee, so the number of rows read says nothing about whether another
+    page exists; the response's ``metadata.total_pages`` (or an empty page) does.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    page_size: Optional[int] = None
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return 1
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any],
+        page_size_override: Optional[int] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Optional[Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        reports = body.get("data") or []
+        items = [item for report in reports if isinstance(report, dict) for item in (report.get("attributes") or {}).get("items") or []]
+        if not items:
+            return None
+        page = int(last_page_token_value or 1)
+        try:
+            total_pages = int((body.get("metadata") or {}).get("total_pages") or 1)
+        except (TypeError, ValueError):
+            total_pages = 1
+        return page + 1 if page < total_pages else None
+
+    def get_page_size(self) -> Optional[int]:
+        return int(self.page_size) if self.page_size else None

@@ -1,0 +1,101 @@
+"""Console entry point ``source-personio`` (spec, check, discover, read)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Any, List, Mapping, Optional
+
+import orjson
+
+from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteErrorTraceMessage,
+    AirbyteMessage,
+    AirbyteMessageSerializer,
+    AirbyteTraceMessage,
+    FailureType,
+    Status,
+    TraceType,
+    Type,
+)
+from airbyte_cdk.sources.source import Source
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_personio.components import validate_config
+from source_personio.source import SourcePersonio
+
+
+def _print(message: AirbyteMessage) -> None:
+    print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode(), flush=True)
+
+
+def _trace(message: str, failure_type: FailureType = FailureType.config_error) -> AirbyteMessage:
+    return AirbyteMessage(
+        type=Type.TRACE,
+        trace=AirbyteTraceMessage(
+            type=TraceType.ERROR,
+            emitted_at=datetime.now(timezone.utc).timestamp() * 1000,
+            error=AirbyteErrorTraceMessage(message=message, failure_type=failure_type),
+        ),
+    )
+
+
+def _load_json(path: str, what: str) -> Any:
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise AirbyteTracedException(message=f"The {what} file {path} does not exist.", failure_type=FailureType.config_error)
+    except (OSError, ValueError) as error:
+        raise AirbyteTracedException(
+            message=f"The {what} file {path} is not valid JSON ({type(error).__name__}).",
+            failure_type=FailureType.config_error,
+        )
+
+
+def create_source(args: List[str]) -> SourcePersonio:
+    """Read --config/--catalog/--state *before* constructing the source: the concurrent CDK
+    builds its streams from the constructor's config, so passing them later would be ignored."""
+    config_path = AirbyteEntrypoint.extract_config(args)
+    catalog_path = AirbyteEntrypoint.extract_catalog(args)
+    state_path = AirbyteEntrypoint.extract_state(args)
+    config: Optional[Mapping[str, Any]] = None
+    if config_path:
+        config = _load_json(config_path, "config")
+        if not isinstance(config, dict):
+            raise AirbyteTracedException(message=f"The config file {config_path} must hold a JSON object.", failure_type=FailureType.config_error)
+        validate_config(config)
+    catalog = SourcePersonio.read_catalog(catalog_path) if catalog_path else None
+    if state_path:
+        _load_json(state_path, "state")
+    state = SourcePersonio.read_state(state_path) if state_path else None
+    return SourcePersonio(catalog=catalog, config=config, state=state)
+
+
+def run(args: Optional[List[str]] = None) -> None:
+    args = list(sys.argv[1:] if args is None else args)
+    command = args[0] if args else ""
+    try:
+        source: Source = create_source(args)
+    except AirbyteTracedException as error:
+        if command == "check":
+            _print(
+                AirbyteMessage(
+                    type=Type.CONNECTION_STATUS,
+                    connectionStatus=AirbyteConnectionStatus(status=Status.FAILED, message=error.message),
+                )
+            )
+            return
+        _print(_trace(error.message or str(error), error.failure_type or FailureType.config_error))
+        sys.exit(1)
+    except Exception as error:  # e.g. a catalog that is not a valid ConfiguredAirbyteCatalog
+        _print(_trace(f"Could not start source-personio: {type(error).__name__}: {error}", FailureType.config_error))
+        sys.exit(1)
+    launch(source, args)
+
+
+if __name__ == "__main__":
+    run()
