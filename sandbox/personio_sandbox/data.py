@@ -126,6 +126,18 @@ def day_epoch(s: str) -> int:
     return int(_dt.datetime.strptime(s[:10], "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
 
 
+def workday_span(start: int, workdays: int) -> tuple[int, int]:
+    """Move start to a weekday and return (start, end) covering ``workdays`` weekdays."""
+    while _dt.datetime.fromtimestamp(start, UTC).weekday() >= 5:
+        start += DAY
+    end, left = start, workdays - 1
+    while left > 0:
+        end += DAY
+        if _dt.datetime.fromtimestamp(end, UTC).weekday() < 5:
+            left -= 1
+    return start, end
+
+
 def det_uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
@@ -466,11 +478,12 @@ def generate_company(seed: int = 1, employees: int = 100) -> Company:
             cts = min(start_day - rng.randrange(1, 30) * DAY, BASE_EPOCH - DAY) + rng.randrange(0, DAY)
             half_start = (not hourly) and rng.random() < 0.1
             half_end = (not hourly) and length > 1 and rng.random() < 0.1
+            start_day, end_day = workday_span(start_day, length)
             status = "approved" if start_day < BASE_EPOCH else _pick(rng, ["approved", "pending", "approved"])
             aid += 1
             c.absences[aid] = {
                 "id": aid, "uuid": det_uuid(rng), "employee_id": eid, "type_id": t["id"], "unit": t["unit"],
-                "start_day": start_day, "end_day": start_day + (length - 1) * DAY,
+                "start_day": start_day, "end_day": end_day,
                 "half_day_start": half_start, "half_day_end": half_end,
                 "start_min": 9 * 60 + rng.randrange(0, 4) * 60 if hourly else 0,
                 "minutes": rng.randrange(1, 5) * 60 if hourly else 0,

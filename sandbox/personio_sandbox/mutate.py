@@ -83,9 +83,10 @@ def _m_absences(c, rng, create, update, delete):
         aid = max(c.absences, default=500000) + 1
         start = ts - ts % D.DAY + rng.randrange(1, 30) * D.DAY
         hourly = t["unit"] == "hour"
+        start, end = D.workday_span(start, 1 if hourly else rng.randrange(1, 5))
         c.absences[aid] = {
             "id": aid, "uuid": D.det_uuid(rng), "employee_id": eid, "type_id": t["id"], "unit": t["unit"],
-            "start_day": start, "end_day": start + (0 if hourly else rng.randrange(0, 4)) * D.DAY,
+            "start_day": start, "end_day": end,
             "half_day_start": False, "half_day_end": False, "start_min": 10 * 60 if hourly else 0,
             "minutes": 120 if hourly else 0, "status": "pending", "comment": "created by mutate",
             "created_ts": ts, "updated_ts": ts, "created_by": "API", "origin": "api"}
