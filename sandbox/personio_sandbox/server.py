@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import random
+import re
 import secrets
 import time
 from collections import Counter
@@ -142,6 +143,11 @@ FAULT_KINDS = {"status", "429", "latency", "reset", "truncate", "malformed", "to
 BODY_FAULTS = {"duplicates", "drift", "repeat_cursor", "unknown_fields", "null_objects", "empty_string_objects"}
 
 
+def _norm(template: str) -> str:
+    """Path template with placeholder names dropped: /v2/persons/{person_id} -> /v2/persons/{}."""
+    return re.sub(r"\{[^}]*\}", "{}", template)
+
+
 @dataclass
 class Fault:
     kind: str
@@ -181,8 +187,10 @@ class Fault:
         return f
 
     def applies(self, template: str, path: str, rng: random.Random) -> bool:
-        if self.path and not (template == self.path or path.startswith(self.path) or template.startswith(self.path)):
-            return False
+        if self.path:
+            fp = _norm(self.path)
+            if not (_norm(template) == fp or path.startswith(self.path) or _norm(template).startswith(fp)):
+                return False
         self.seen += 1
         if self.seen <= self.after:
             return False
@@ -265,8 +273,8 @@ def make_app(sb: Sandbox) -> web.Application:
         sb.req_counts["%s %s" % (method, template)] += 1
         try:
             resp = await serve(request, sb, template, kind, route, m)
-        except ConnectionResetError:
-            sb.status_counts["reset"] += 1
+        except ConnectionResetError as e:
+            sb.status_counts["truncated" if "truncate" in str(e) else "reset"] += 1
             raise
         sb.status_counts[str(resp.status)] += 1
         return resp
@@ -414,7 +422,7 @@ def check_token(sb: Sandbox, tok: str | None, kind: str):
         return None, api.v1_error(403, "Provided authorization is not valid")
     cred, k, exp = entry
     if k == "expired" or time.time() >= exp:
-        sb.tokens.pop(tok, None)
+        sb.tokens[tok] = (None, "expired", 0)  # stays expired (401) until the client re-authenticates
         if kind == "v2":
             return None, api.v2_error(401, "The provided access token has expired")
         return None, api.v1_error(401, "The provided token has expired")
