@@ -178,7 +178,7 @@ def v1_employee_full(c: D.Company, e: dict) -> dict:
         "last_name": _a("last_name", e["last_name"]), "preferred_name": _a("preferred_name", e["preferred_name"]),
         "email": _a("email", e["email"]), "gender": _a("gender", e["gender"]), "status": _a("status", e["status"]),
         "position": _a("position", e["position"]),
-        "supervisor": _a("supervisor", short_employee(c, sup) if sup else None),
+        "supervisor": _a("supervisor", short_employee(c, sup)) if sup else None,
         "employment_type": _a("employment_type", e["employment_type"]),
         "weekly_working_hours": _a("weekly_working_hours", str(e["weekly_working_hours"])),
         "hire_date": _a("hire_date", _v1_date(e["hire_ts"])),
@@ -212,6 +212,8 @@ def v1_employee_full(c: D.Company, e: dict) -> dict:
         if typ == "date":
             v = _v1_date(v)
         attrs[k] = _a(k, v)
+    if attrs["supervisor"] is None:  # the top of the org chart has no supervisor: the attribute is left out
+        del attrs["supervisor"]
     out = {"type": "Employee", "attributes": attrs}
     e["rendered_v1"] = out
     return out
@@ -288,7 +290,8 @@ def v1_absence_period(c: D.Company, a: dict) -> dict:
     return {"type": "AbsencePeriod", "attributes": {
         "id": a["uuid"], "measurement_unit": "hour", "effective_duration": a["minutes"],
         "employee": short_employee(c, a["employee_id"]),
-        "absence_type": {"type": "AbsenceType", "attributes": {"id": t["uuid"], "name": t["name"], "time_off_type_id": t["id"]}},
+        "absence_type": {"type": "AbsenceType", "id": t["uuid"], "name": t["name"], "time_off_type_id": t["id"],
+                         "attributes": {"id": t["uuid"], "name": t["name"], "time_off_type_id": t["id"]}},
         "certificate": {"status": "not-required"},
         "start": _ms_z(s), "end": _ms_z(e), "half_day_start": False, "half_day_end": False,
         "comment": a["comment"], "origin": a["origin"], "status": a["status"], "timezone": "Europe/Berlin",
@@ -314,9 +317,16 @@ def v2_person(c: D.Company, e: dict, base: str) -> dict:
     cas = []
     for k, label, typ, uid, _o in D.DYNAMIC:
         v = e["dynamic"].get(k)
-        if typ == "tags" and v is not None:
+        if v is None:
+            continue  # empty custom attributes are not listed
+        if typ == "tags":
             v = v.split(",") if v else []
-        cas.append({"id": k, "type": _V2_CA_TYPE[typ], "global_id": uid, "label": label, "value": v})
+        elif not isinstance(v, str):
+            v = str(v)  # the schema types values as string | string[] | object[]
+        ca = {"id": k, "type": _V2_CA_TYPE[typ], "label": label, "value": v}
+        if uid:
+            ca["global_id"] = uid
+        cas.append(ca)
     return {
         "id": pid, "email": e["email"], "created_at": iso_z(e["created_ts"]), "updated_at": iso_z(e["updated_ts"]),
         "first_name": e["first_name"], "last_name": e["last_name"], "preferred_name": e["preferred_name"],
@@ -338,7 +348,7 @@ def v2_employment(c: D.Company, e: dict, m: dict, base: str) -> dict:
     links = {"person": {"href": "%s/v2/persons/%s" % (base, pid)}}
     if sup:
         links["supervisor"] = {"href": "%s/v2/persons/%s" % (base, sup)}
-    return {
+    out = {
         "id": m["id"],
         "status": {"active": "ACTIVE", "inactive": "INACTIVE", "onboarding": "ONBOARDING", "leave": "LEAVE"}[e["status"]],
         "weekly_working_hours": e["weekly_working_hours"], "full_time_weekly_working_hours": 40,
@@ -351,12 +361,12 @@ def v2_employment(c: D.Company, e: dict, m: dict, base: str) -> dict:
         "job": {"id": m["job_id"]}, "sub_company": {"id": e["legal_entity_id"]},
         "org_units": org_units, "cost_centers": [{"id": cid, "weight": w} for cid, w in e["cost_centers"]],
         "person": {"id": pid},
-        "termination": {"termination_date": day_str(term) if term else None,
-                        "last_working_day": day_str(term) if term else None,
-                        "terminated_at": day_str(term - 30 * DAY) if term else None,
-                        "type": e["termination_type"], "reason": e["termination_reason"]},
+        "termination": {"termination_date": day_str(term), "last_working_day": day_str(term),
+                        "terminated_at": day_str(term - 30 * DAY), "type": "EMPLOYEE",
+                        "reason": e["termination_reason"]} if term else None,
         "_meta": {"links": links},
     }
+    return {k: v for k, v in out.items() if v is not None}  # absent rather than null (schema: not nullable)
 
 
 def v2_absence_type(t: dict) -> dict:
@@ -712,7 +722,7 @@ def _report_cells(c: D.Company, e: dict, hist: bool) -> list[dict]:
         {"attribute_id": "last_name", "data_type": "TEXT", "value": e["last_name"]},
         {"attribute_id": "position", "data_type": "TEXT", "value": e["position"]},
         {"attribute_id": "department", "data_type": "ENTITY", "entity_id": dept["id"], "value": dept["name"]},
-        {"attribute_id": "fix_salary", "data_type": "SALARY", "amount": e["fix_salary"], "currency_symbol": "€"},
+        {"attribute_id": "fix_salary", "data_type": "SALARY", "amount": "%.2f" % e["fix_salary"], "currency_symbol": "€"},
     ]
     for cell in cells:
         cell["employee_id"] = e["id"]
@@ -746,6 +756,8 @@ def h_v1_report(ctx: Ctx):
     rows = report_rows(c, r)
     total = len(rows)
     attrs = dict(_report_meta(c, r))
+    attrs["start_date"] += "T00:00:00Z"  # the item schemas declare date-time here (the list uses date)
+    attrs["end_date"] += "T00:00:00Z"
     attrs["items"] = rows[(page - 1) * limit: page * limit]
     return 200, {"success": True, "metadata": {"total_elements": total, "current_page": page,
                                                "total_pages": math.ceil(total / limit)},
@@ -1352,7 +1364,6 @@ ROUTES = [
     ("/v1/company/time-offs", h_v1_time_offs, "v1", "personio:absences:read", "v1page"),
     ("/v1/company/time-offs/{id}", h_v1_time_off, "v1", "personio:absences:read", None),
     ("/v1/company/absence-periods", h_v1_absence_periods, "v1", "personio:absences:read", "v1page"),
-    ("/v1/company/absence-periods/{id}", h_v1_absence_period, "v1", "personio:absences:read", None),
     ("/v1/company/document-categories", h_v1_document_categories, "v1", None, "v1flat"),
     ("/v1/company/custom-reports/reports", h_v1_reports, "v1", None, "v1flat"),
     ("/v1/company/custom-reports/reports/{report_id}", h_v1_report, "v1", None, "report"),

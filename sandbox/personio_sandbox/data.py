@@ -416,7 +416,7 @@ def generate_company(seed: int = 1, employees: int = 100) -> Company:
                             "abbreviation": name[:3].upper()})
         oid += 1
     depts = list(c.org_units)
-    n_team = max(1, n // 8)
+    n_team = max(len(depts), n // 8)  # every department has at least one team
     for i in range(n_team):
         d = depts[i % len(depts)]
         c.org_units.append({"id": str(4500 + i), "type": "team", "name": "%s Team %d" % (d["name"], i + 1),
