@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -56,7 +55,8 @@ class Sandbox:
         for c in self.credentials:
             cmd += ["--credential", c if isinstance(c, str) else json.dumps(c)]
         cmd += [str(a) for a in self.extra_args]
-        if self.log_path is None:
+        self._own_log = self.log_path is None
+        if self._own_log:
             fd, self.log_path = tempfile.mkstemp(prefix="personio-sandbox-", suffix=".log")
             os.close(fd)
         self._log = open(self.log_path, "ab")
@@ -74,8 +74,10 @@ class Sandbox:
             if self._proc.poll() is not None:
                 raise RuntimeError("sandbox exited with %s; log: %s" % (self._proc.returncode, self._tail()))
             time.sleep(0.02)
+        tail = self._tail()
+        self._own_log = False  # keep the log of a failed start
         self.stop()
-        raise RuntimeError("sandbox did not start within %ss; log: %s" % (self.startup_timeout, self._tail()))
+        raise RuntimeError("sandbox did not start within %ss; log: %s" % (self.startup_timeout, tail))
 
     def _tail(self) -> str:
         try:
@@ -97,6 +99,13 @@ class Sandbox:
             if fh:
                 fh.close()
         self._proc = None
+        if self.log_path:
+            try:
+                os.unlink(self.log_path + ".stdout")
+                if getattr(self, "_own_log", False):
+                    os.unlink(self.log_path)  # temporary log of a cleanly stopped sandbox
+            except OSError:
+                pass
 
     # ---------------------------------------------------------------- control API
     def _call(self, method: str, path: str, body=None):
