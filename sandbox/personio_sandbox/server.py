@@ -22,6 +22,8 @@ from . import data as D
 
 log = logging.getLogger("personio_sandbox")
 
+CACHE_MAX_BYTES = 256 * 1024 * 1024  # serialized pages kept until a mutation (or this bound)
+
 DOCUMENTED = {
     "v1_overall_per_min": 2000, "v1_employees_per_min": 300, "v1_employees_burst_per_s": 15,
     "v1_auth_per_min": 60, "v1_auth_cooldown_s": 60, "v2_auth_per_min": 150, "v2_auth_penalty_s": 60,
@@ -215,6 +217,7 @@ class Sandbox:
         self.fault_rng = random.Random(seed * 1000003 + 7)
         self.relative_attendance_links = relative_attendance_links
         self.cache: dict = {}
+        self.cache_bytes = 0
         self.cache_version = company.version
         self.reset_stats()
 
@@ -357,6 +360,7 @@ async def serve(request: web.Request, sb: Sandbox, template: str, kind: str, rou
     c = sb.company
     if sb.cache_version != c.version:
         sb.cache.clear()
+        sb.cache_bytes = 0
         sb.cache_version = c.version
     if not body_faults:
         key = (request.path_qs, cred.cache_key, base)
@@ -365,9 +369,11 @@ async def serve(request: web.Request, sb: Sandbox, template: str, kind: str, rou
             status, body, ctype = _render(sb, route, m, request, cred, base)
             hit = (status, orjson.dumps(body), ctype)
             if status == 200:
-                if len(sb.cache) > 20000:
+                if sb.cache_bytes + len(hit[1]) > CACHE_MAX_BYTES:
                     sb.cache.clear()
+                    sb.cache_bytes = 0
                 sb.cache[key] = hit
+                sb.cache_bytes += len(hit[1])
         status, raw, ctype = hit
     else:
         status, body, ctype = _render(sb, route, m, request, cred, base)
@@ -574,6 +580,7 @@ async def control(request: web.Request, sb: Sandbox) -> web.Response:
             out = sb.company.mutate(int(b.get("create", 0)), int(b.get("update", 0)), int(b.get("delete", 0)),
                                     b.get("resources"))
             sb.cache.clear()
+            sb.cache_bytes = 0
             return _json(200, out)
         if p == "/_sandbox/faults" and meth == "PUT":
             b = orjson.loads(await request.read() or b"[]")

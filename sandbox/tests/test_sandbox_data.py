@@ -73,3 +73,12 @@ def test_mutation_of_absences_and_attendances_is_visible_through_their_updated_f
         assert len(abs_v1) == 4
         v2 = c.read_v2("/v2/absence-periods", {"updated_at.gte": "2026-11-01T00:00:00"})
         assert len(v2) == 4
+
+
+def test_loadtest_reports_generation_time_and_throughput(capsys):
+    from personio_sandbox import loadtest
+    import json
+    assert loadtest.main(["--employees", "300", "--seconds", "1", "--concurrency", "8", "--pages", "3"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["errors"] == 0 and out["requests"] > 100
+    assert out["requests_per_s"] > 100 and out["generation_s"] < 5
