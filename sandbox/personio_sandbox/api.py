@@ -465,6 +465,23 @@ def ensure_indexes(c: D.Company) -> None:
     c._idx_version = c.version
 
 
+def memo(ctx: "Ctx", fn):
+    """Cache a handler's full filtered list per (path, filters without paging params, data version)."""
+    c = ctx.company
+    store = getattr(c, "_memo", None)
+    if store is None or getattr(c, "_memo_version", None) != c.version:
+        store = c._memo = {}
+        c._memo_version = c.version
+    key = (ctx.path, tuple(sorted((k, tuple(v)) for k, v in ctx.params.items()
+                                  if k not in ("cursor", "limit", "offset", "page"))), ctx.cred.cache_key)
+    hit = store.get(key)
+    if hit is None:
+        if len(store) > 2000:
+            store.clear()
+        hit = store[key] = fn()
+    return hit
+
+
 # ------------------------------------------------------------------ parsing helpers
 def parse_int(v, name: str, err, lo: int | None = None, hi: int | None = None, default=None):
     if v is None or v == "":
@@ -646,7 +663,7 @@ def _page_number_list(ctx: Ctx, items, render):
 
 
 def h_v1_time_offs(ctx: Ctx):
-    return _page_number_list(ctx, _absence_filter(ctx, "day", True), v1_time_off)
+    return _page_number_list(ctx, memo(ctx, lambda: _absence_filter(ctx, "day", True)), v1_time_off)
 
 
 def h_v1_time_off(ctx: Ctx):
@@ -658,6 +675,10 @@ def h_v1_time_off(ctx: Ctx):
 
 
 def h_v1_absence_periods(ctx: Ctx):
+    return _page_number_list(ctx, memo(ctx, lambda: _v1_absence_periods_items(ctx)), v1_absence_period)
+
+
+def _v1_absence_periods_items(ctx: Ctx):
     items = _absence_filter(ctx, "hour", False)
     types = ctx.getlist("absence_types[]") + ctx.getlist("absence_types")
     if types:
@@ -670,7 +691,7 @@ def h_v1_absence_periods(ctx: Ctx):
     ids = set(ctx.getlist("absence_periods[]") + ctx.getlist("absence_periods"))
     if ids:
         items = [a for a in items if a["uuid"] in ids]
-    return _page_number_list(ctx, items, v1_absence_period)
+    return items
 
 
 def h_v1_absence_period(ctx: Ctx):
@@ -907,6 +928,13 @@ def h_v2_absence_type(ctx: Ctx):
 
 def h_v2_absence_periods(ctx: Ctx):
     c = ctx.company
+    v2_limit(ctx, 100, 100)  # validate before the (cached) selection
+    items = memo(ctx, lambda: _v2_absence_items(ctx))
+    return v2_list(ctx, items, lambda a: v2_absence_period(c, a), 100, 100)
+
+
+def _v2_absence_items(ctx: Ctx):
+    c = ctx.company
     items = sorted(c.absences.values(), key=lambda a: a["uuid"])
     ids = ctx.getlist("id")
     if ids:
@@ -927,8 +955,7 @@ def h_v2_absence_periods(ctx: Ctx):
         if l:
             t = parse_dt(l, _v2_bad)
             items = [a for a in items if D.day_epoch(v2_absence_window(a)[0]) <= t]
-    items = _ts_filters(ctx, "updated_at", ("gte", "lte"), items, lambda a: a["updated_ts"])
-    return v2_list(ctx, items, lambda a: v2_absence_period(c, a), 100, 100)
+    return _ts_filters(ctx, "updated_at", ("gte", "lte"), items, lambda a: a["updated_ts"])
 
 
 def _absence(ctx: Ctx) -> dict:
@@ -1242,9 +1269,9 @@ def h_v2_compensations(ctx: Ctx):
             raise v2_error(400, "end_date must not be before start_date")
         if end - start > 31 * DAY or _month_delta(start, end) > 1:
             raise v2_error(400, "The date range between start_date and end_date must not exceed one month")
-    items = compensations_for(c, start, end)
-    items = _simple_filter(ctx, items, {"person.id": lambda x: x["person"]["id"],
-                                        "legal_entity.id": lambda x: x["legal_entity"]["id"]})
+    v2_limit(ctx, 100, 100)
+    items = memo(ctx, lambda: _simple_filter(ctx, compensations_for(c, start, end), {
+        "person.id": lambda x: x["person"]["id"], "legal_entity.id": lambda x: x["legal_entity"]["id"]}))
     return v2_list(ctx, items, lambda x: x, 100, 100)
 
 
