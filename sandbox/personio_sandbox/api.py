@@ -998,7 +998,7 @@ def _att_filters(ctx: Ctx):
     for op in ("gte", "lte"):
         v = ctx.get("updated_at." + op)
         if v is not None:
-            f[("updated_at", op)] = parse_dt(v, _v2_bad, allow_z=False)
+            f[("updated_at", op)] = iso_z(parse_dt(v, _v2_bad, allow_z=False))  # compared as ISO strings
     proj = ctx.getlist("project.id")
     if proj:
         f["project"] = set(proj)
@@ -1017,7 +1017,7 @@ def _att_match(r: dict, f: dict) -> bool:
         return False
     for (name, op), v in ((k, v) for k, v in f.items() if isinstance(k, tuple)):
         if name == "updated_at":
-            rv = D.day_epoch(r["updated_at"]) + int(r["updated_at"][11:13]) * 3600 + int(r["updated_at"][14:16]) * 60 + int(r["updated_at"][17:19])
+            rv = r["updated_at"]
         elif name == "attribution_date":
             rv = r["attribution_date"]
         else:
@@ -1037,7 +1037,7 @@ def _att_day_bounds(f: dict) -> tuple[int, int]:
     lo, hi = 0, len(D.WORKDAYS)
     for (name, op), v in ((k, v) for k, v in f.items() if isinstance(k, tuple)):
         if name == "updated_at":
-            t = v
+            t = D.day_epoch(v[:10]) + int(v[11:13]) * 3600 + int(v[14:16]) * 60 + int(v[17:19])
             # base records: updated_at in [day + 18h, day + 19h)
             if op == "gte":
                 lo = max(lo, bisect.bisect_left(D.WORKDAYS, t - 19 * 3600))
@@ -1077,6 +1077,29 @@ def attendance_page(c: D.Company, f: dict, state: tuple[int, int], limit: int):
     return out, None
 
 
+def _att_sorted(c: D.Company, f: dict) -> list:
+    allr, st = [], (0, 0)
+    while st is not None:
+        recs, st = attendance_page(c, f, st, 10000)
+        allr.extend(recs)
+    keys = [k.strip() for k in f["sort"].split(",") if k.strip()]
+    paths = {"person.id": ("person", "id"), "start.date_time": ("start", "date_time"),
+             "end.date_time": ("end", "date_time"), "updated_at": ("updated_at",), "status": ("approval", "status")}
+    for k in reversed(keys):
+        desc = k.startswith("-")
+        path = paths.get(k.lstrip("-+"))
+        if path is None:
+            raise v2_error(400, "Invalid sort field %r" % k.lstrip("-+"))
+
+        def kf(r, path=path):
+            v = r
+            for p in path:
+                v = v[p]
+            return v
+        allr.sort(key=kf, reverse=desc)
+    return allr
+
+
 def h_v2_attendance_periods(ctx: Ctx):
     c = ctx.company
     limit = v2_limit(ctx, 100, 100)
@@ -1084,26 +1107,8 @@ def h_v2_attendance_periods(ctx: Ctx):
     cur = ctx.get("cursor")
     state = tuple(decode_cursor(cur)[:2]) if cur else (0, 0)
     if "sort" in f:
-        # non-default sort: materialize (fine for tests; default sort is streamed)
-        allr, st = [], (0, 0)
-        while st is not None:
-            recs, st = attendance_page(c, f, st, 10000)
-            allr.extend(recs)
-        keys = [k.strip() for k in f["sort"].split(",") if k.strip()]
-        for k in reversed(keys):
-            desc = k.startswith("-")
-            k = k.lstrip("-+")
-            path = {"person.id": ("person", "id"), "start.date_time": ("start", "date_time"),
-                    "end.date_time": ("end", "date_time"), "updated_at": ("updated_at",), "status": ("approval", "status")}.get(k)
-            if path is None:
-                raise v2_error(400, "Invalid sort field %r" % k)
-
-            def kf(r, path=path):
-                v = r
-                for p in path:
-                    v = v[p]
-                return v
-            allr.sort(key=kf, reverse=desc)
+        # non-default sort: materialized once per (filters, data version), then sliced per page
+        allr = memo(ctx, lambda: _att_sorted(c, f))
         off = state[0] if cur else 0
         chunk = allr[off:off + limit]
         nxt = (off + limit, 0) if off + limit < len(allr) else None

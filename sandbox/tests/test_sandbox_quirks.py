@@ -263,3 +263,11 @@ def test_employments_point_to_their_person_and_supervisor(client, sb):
             assert e["person"]["id"] == p["id"]
             assert urlsplit(e["_meta"]["links"]["person"]["href"]).path == "/v2/persons/" + p["id"]
             assert {u["type"] for u in e["org_units"]} <= {"team", "department"}
+
+
+def test_attendance_sort_by_updated_at_pages_through_everything_in_order(client, sb):
+    path = "/v2/attendance-periods?person.id=10003,10004&sort=updated_at"
+    got = client.read_v2("/v2/attendance-periods", {"person.id": "10003,10004", "sort": "updated_at", "limit": 100})
+    assert got == sb.dataset(path)
+    assert [r["updated_at"] for r in got] == sorted(r["updated_at"] for r in got)
+    assert sorted(r["id"] for r in got) == sorted(r["id"] for r in sb.dataset("/v2/attendance-periods?person.id=10003,10004"))
