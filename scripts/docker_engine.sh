@@ -7,7 +7,8 @@
 #
 # If no engine answers and we are root, Debian's docker.io (and debootstrap, for the stand-in base
 # image) are installed with apt-get when missing, then dockerd is started in the background with its
-# output in $STATE_DIR/dockerd.log. When that is impossible the script exits 3 and says why on stderr.
+# output in $STATE_DIR/dockerd.log. It says why on stderr and exits 3 when this machine cannot run an
+# engine at all (not root, no apt-get), 4 when it tried and failed (apt-get or dockerd failed).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +19,7 @@ WAIT_SECONDS="${PERSONIO_DOCKER_WAIT:-60}"
 
 say() { echo "docker_engine: $*" >&2; }
 cannot() { say "cannot start a Docker engine: $*"; exit 3; }
+failed() { say "failed to start a Docker engine: $*"; exit 4; }
 
 engine_up() { timeout 10 docker info >/dev/null 2>&1; }
 
@@ -32,7 +34,7 @@ install_packages() {
   {
     DEBIAN_FRONTEND=noninteractive apt-get update -q &&
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-  } >"$STATE_DIR/apt.log" 2>&1 || cannot "apt-get install ${missing[*]} failed (see $STATE_DIR/apt.log)"
+  } >"$STATE_DIR/apt.log" 2>&1 || failed "apt-get install ${missing[*]} failed (see $STATE_DIR/apt.log)"
 }
 
 start() {
@@ -41,7 +43,7 @@ start() {
   command -v docker >/dev/null 2>&1 || [ "$(id -u)" -eq 0 ] || cannot "the docker client is not installed and we are not root"
   [ "$(id -u)" -eq 0 ] || cannot "no Docker engine is running and starting dockerd needs root (uid is $(id -u))"
   install_packages
-  command -v dockerd >/dev/null 2>&1 || cannot "dockerd is still missing after apt-get"
+  command -v dockerd >/dev/null 2>&1 || failed "dockerd is still missing after apt-get"
   if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
     say "dockerd pid $(cat "$PIDFILE") exists but does not answer yet; waiting"
   else
@@ -54,11 +56,11 @@ start() {
   local pid; pid="$(cat "$PIDFILE")"
   for _ in $(seq 1 "$WAIT_SECONDS"); do
     if engine_up; then echo "started $pid"; return 0; fi
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$LOG" >&2; rm -f "$PIDFILE"; cannot "dockerd exited (log: $LOG)"; }
+    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$LOG" >&2; rm -f "$PIDFILE"; failed "dockerd exited (log: $LOG)"; }
     sleep 1
   done
   tail -n 20 "$LOG" >&2
-  cannot "dockerd pid $pid did not answer within ${WAIT_SECONDS}s (log: $LOG)"
+  failed "dockerd pid $pid did not answer within ${WAIT_SECONDS}s (log: $LOG)"
 }
 
 stop() {

@@ -1,0 +1,401 @@
+"""The Docker image is the deliverable Airbyte runs: build it, run every protocol command in it against the
+Personio sandbox over the host network, and require the same output as the connector run in process.
+
+A Docker engine is started when none answers and this machine can run one (root + Debian's docker.io; see
+scripts/docker_engine.sh) and stopped again at the end of the module. When the machine cannot run Docker
+at all the tests are skipped with the reason - except in CI (env CI=true), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE = os.environ.get("PERSONIO_TEST_IMAGE", "airbyte/source-personio:dev")
+SANDBOX_EMPLOYEES = 30
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+pytestmark = pytest.mark.timeout(900)
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _say(request: pytest.FixtureRequest, line: str) -> None:
+    """Write to the terminal even when output is captured (image facts belong in the CI log)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"[container] {line}")
+
+
+def _docker(*args: str, timeout: int = 300, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args[:3])} ... failed ({proc.returncode}): {proc.stderr[-3000:]}")
+    return proc
+
+
+def _messages(stdout: str) -> list[dict]:
+    out = []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def _of_type(messages: list[dict], kind: str) -> list[dict]:
+    return [m for m in messages if m.get("type") == kind]
+
+
+def _docker_run(data_dir: Path | None, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`docker run` the image on the host network with data_dir mounted read-only at /data; a container
+    that outlives `timeout` is killed (killing the docker client alone would leave it running)."""
+    name = f"personio-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    mount = ["-v", f"{data_dir}:/data:ro"] if data_dir else []
+    cmd = ["docker", "run", "--rm", "--name", name, "--network", "host", *mount, IMAGE, *args]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        subprocess.run(["docker", "kill", name], capture_output=True, timeout=60)
+        tail = (exc.stdout or b"")[-3000:]
+        raise AssertionError(f"`{' '.join(args[:1])}` in the container took over {timeout}s; last output: {tail!r}")
+
+
+def _run_container(data_dir: Path, *args: str, timeout: int = 600) -> list[dict]:
+    proc = _docker_run(data_dir, *args, timeout=timeout)
+    messages = _messages(proc.stdout)
+    errors = [m for m in _of_type(messages, "TRACE") if m["trace"].get("type") == "ERROR"]
+    assert proc.returncode == 0 and not errors, (
+        f"`{' '.join(args)}` in the container failed ({proc.returncode}): "
+        f"{[e['trace']['error'].get('message') for e in errors]} {proc.stderr[-2000:]}"
+    )
+    return messages
+
+
+def _write(data_dir: Path, name: str, content: Any) -> str:
+    path = data_dir / name
+    path.write_text(json.dumps(content))
+    path.chmod(0o644)  # the container user (uid 1000) reads the mount
+    return str(path)
+
+
+def _pk_paths(catalog: dict) -> dict[str, list[list[str]]]:
+    return {s["name"]: s.get("source_defined_primary_key") or [] for s in catalog["streams"]}
+
+
+def _records_by_pk(messages: list[dict], pks: dict[str, list[list[str]]]) -> dict[str, dict[tuple, dict]]:
+    out: dict[str, dict[tuple, dict]] = {}
+    for m in _of_type(messages, "RECORD"):
+        stream, data = m["record"]["stream"], m["record"]["data"]
+        key = []
+        for path in pks[stream]:
+            value: Any = data
+            for part in path:
+                value = value.get(part) if isinstance(value, dict) else None
+            key.append(json.dumps(value, sort_keys=True))
+        out.setdefault(stream, {})[tuple(key)] = data
+    return out
+
+
+def _record_counts(messages: list[dict]) -> Counter:
+    return Counter(m["record"]["stream"] for m in _of_type(messages, "RECORD"))
+
+
+def _final_states(messages: list[dict]) -> dict[str, Any]:
+    """The last state each stream emitted (per-stream state messages)."""
+    out = {}
+    for m in _of_type(messages, "STATE"):
+        state = m["state"]
+        if state.get("type") == "STREAM" or "stream" in state:
+            out[state["stream"]["stream_descriptor"]["name"]] = state["stream"].get("stream_state")
+        elif state.get("type") == "GLOBAL":
+            out["__global__"] = state.get("global")
+    return out
+
+
+def _state_input(final_states: dict[str, Any]) -> list[dict]:
+    return [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}}
+        for name, state in sorted(final_states.items())
+    ]
+
+
+def _configured_catalog(catalog: dict) -> dict:
+    streams = []
+    for s in catalog["streams"]:
+        incremental = "incremental" in s.get("supported_sync_modes", [])
+        entry = {
+            "stream": s,
+            "sync_mode": "incremental" if incremental else "full_refresh",
+            "destination_sync_mode": "append_dedup" if incremental and s.get("source_defined_primary_key") else (
+                "append" if incremental else "overwrite"
+            ),
+        }
+        if s.get("source_defined_primary_key"):
+            entry["primary_key"] = s["source_defined_primary_key"]
+        if incremental and s.get("default_cursor_field"):
+            entry["cursor_field"] = s["default_cursor_field"]
+        streams.append(entry)
+    return {"streams": streams}
+
+
+# ------------------------------------------------------------------------------------------ in process
+
+
+def _in_process(command: str, files: dict[str, str]) -> list[dict]:
+    """Run a protocol command with the connector imported in this process; returns plain dict messages."""
+    from airbyte_cdk.models import (
+        AirbyteMessageSerializer,
+        AirbyteStateMessageSerializer,
+        ConfiguredAirbyteCatalogSerializer,
+    )
+    from airbyte_cdk.test import entrypoint_wrapper
+
+    from source_personio.run import create_source
+
+    args = [command]
+    for flag in ("config", "catalog", "state"):
+        if flag in files:
+            args += [f"--{flag}", files[flag]]
+    source = create_source(args)
+    config = json.loads(Path(files["config"]).read_text()) if "config" in files else None
+    if command == "spec":
+        spec = source.spec(logging.getLogger("airbyte"))
+        return [AirbyteMessageSerializer.dump(_spec_message(spec))]
+    if command == "discover":
+        output = entrypoint_wrapper.discover(source, config)
+    elif command == "read":
+        catalog = ConfiguredAirbyteCatalogSerializer.load(json.loads(Path(files["catalog"]).read_text()))
+        state = (
+            [AirbyteStateMessageSerializer.load(s) for s in json.loads(Path(files["state"]).read_text())]
+            if "state" in files
+            else None
+        )
+        output = entrypoint_wrapper.read(source, config, catalog, state)
+    else:
+        raise ValueError(command)
+    assert not output.errors, f"in-process {command} failed: {output.get_formatted_error_message()}"
+    return [AirbyteMessageSerializer.dump(m) for m in output.get_message_iterator()]
+
+
+def _spec_message(spec):
+    from airbyte_cdk.models import AirbyteMessage, Type
+
+    return AirbyteMessage(type=Type.SPEC, spec=spec)
+
+
+# -------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def docker_engine(request):
+    ping = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30) if _has_docker() else None
+    started = False
+    if ping is None or ping.returncode != 0:
+        proc = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "docker_engine.sh"), "start"], capture_output=True, text=True, timeout=900
+        )
+        reason = (proc.stderr.strip() or proc.stdout.strip())[-1500:]
+        if proc.returncode == 3 and not IN_CI:
+            pytest.skip(f"container tests need a Docker engine and this machine cannot run one: {reason}")
+        if proc.returncode != 0:
+            pytest.fail(f"could not start a Docker engine{' (CI: container tests must run)' if IN_CI else ''}: {reason}")
+        started = proc.stdout.startswith("started")
+        if started:
+            _say(request, f"started a Docker engine for the container tests ({proc.stdout.strip()})")
+    yield
+    if started:
+        proc = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "docker_engine.sh"), "stop"], capture_output=True, text=True, timeout=120
+        )
+        _say(request, f"Docker engine: {proc.stdout.strip() or proc.stderr.strip()}")
+
+
+def _has_docker() -> bool:
+    from shutil import which
+
+    return which("docker") is not None
+
+
+@pytest.fixture(scope="module")
+def image(docker_engine, request) -> dict:
+    started = time.monotonic()
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "build_image.sh")], capture_output=True, text=True, timeout=900,
+        env={**os.environ, "IMAGE": IMAGE},
+    )
+    assert proc.returncode == 0, f"scripts/build_image.sh failed:\n{proc.stderr[-4000:]}"
+    inspect = json.loads(_docker("image", "inspect", IMAGE).stdout)[0]
+    labels = inspect["Config"].get("Labels") or {}
+    base = labels.get("io.airbyte.base_image", "")
+    base_size = json.loads(_docker("image", "inspect", base).stdout)[0]["Size"] if base else 0
+    facts = {"size": inspect["Size"], "base": base, "base_size": base_size, "config": inspect["Config"]}
+    _say(
+        request,
+        f"built {IMAGE} in {time.monotonic() - started:.0f}s on {base}: image {inspect['Size'] / 1e6:.0f} MB "
+        f"(connector layers {(inspect['Size'] - base_size) / 1e6:.0f} MB, base {base_size / 1e6:.0f} MB)",
+    )
+    (ROOT / ".build").mkdir(exist_ok=True)
+    (ROOT / ".build" / "image-facts.json").write_text(json.dumps({k: v for k, v in facts.items() if k != "config"}))
+    return facts
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from personio_sandbox.testing import Sandbox
+
+    # Small enough to keep both full reads quick, large enough for several pages of every paginated stream.
+    with Sandbox(employees=SANDBOX_EMPLOYEES, seed=1, rate_limits="off") as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("container-data")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(sandbox, data_dir) -> dict[str, str]:
+    config = sandbox.config()
+    assert config["base_url"].startswith("http://127.") or "localhost" in config["base_url"]
+    return {"config": _write(data_dir, "config.json", config)}
+
+
+@pytest.fixture(scope="module")
+def discovered(image, files) -> dict:
+    return _of_type(_run_container(Path(files["config"]).parent, "discover", "--config", "/data/config.json"), "CATALOG")[
+        0
+    ]["catalog"]
+
+
+@pytest.fixture(scope="module")
+def full_read(image, files, discovered, data_dir) -> dict:
+    """First sync (no state) of every stream, in the container and in process, before any data change."""
+    catalog_file = _write(data_dir, "configured_catalog.json", _configured_catalog(discovered))
+    container = _run_container(data_dir, "read", "--config", "/data/config.json", "--catalog", "/data/configured_catalog.json")
+    in_process = _in_process("read", {"config": files["config"], "catalog": catalog_file})
+    return {"container": container, "in_process": in_process}
+
+
+# ----------------------------------------------------------------------------------------------- tests
+
+
+def test_image_runs_as_non_root_airbyte_user(image):
+    uid = _docker("run", "--rm", "--entrypoint", "id", IMAGE, "-u").stdout.strip()
+    name = _docker("run", "--rm", "--entrypoint", "id", IMAGE, "-un").stdout.strip()
+    assert uid != "0" and name == "airbyte"
+    config = image["config"]
+    assert config["User"] == "airbyte"
+    assert config["WorkingDir"] == "/airbyte/integration_code"
+    env = dict(e.split("=", 1) for e in config["Env"])
+    assert config["Entrypoint"] == env["AIRBYTE_ENTRYPOINT"].split()
+
+
+def test_image_holds_only_what_runs(image, request):
+    probe = (
+        "import importlib.util as u, os; "
+        "print(sorted(m for m in ('personio_sandbox','pytest','unit_tests','integration_tests','duckdb','airbyte',"
+        "'requests_mock','pip') if u.find_spec(m))); "
+        "print(sorted(os.listdir('/airbyte/integration_code'))); "
+        "print(os.path.exists('/tmp/wheelhouse'))"
+    )
+    lines = _docker("run", "--rm", "--entrypoint", "python3", IMAGE, "-c", probe).stdout.splitlines()
+    assert lines == ["[]", "[]", "False"], f"the image carries more than the connector: {lines}"
+    # The connector's own layers (venv + user) stay small next to any base image.
+    connector_mb = (image["size"] - image["base_size"]) / 1e6
+    _say(request, f"image size {image['size'] / 1e6:.0f} MB; connector layers {connector_mb:.0f} MB")
+    assert 0 < connector_mb < 450, f"connector layers take {connector_mb:.0f} MB"
+
+
+def test_spec_in_container_equals_in_process(image):
+    proc = _docker_run(None, "spec")
+    specs = _of_type(_messages(proc.stdout), "SPEC")
+    assert len(specs) == 1, proc.stdout[-2000:]
+    spec = specs[0]["spec"]
+    props = spec["connectionSpecification"]["properties"]
+    assert {"client_id", "client_secret", "start_date", "base_url"} <= set(props)
+    assert props["client_secret"].get("airbyte_secret") is True
+    import jsonschema
+
+    jsonschema.Draft7Validator.check_schema(spec["connectionSpecification"])
+    assert spec == _in_process("spec", {})[0]["spec"]
+
+
+def test_check_accepts_good_and_rejects_wrong_credentials(image, files, sandbox, data_dir):
+    ok = _of_type(_run_container(data_dir, "check", "--config", "/data/config.json"), "CONNECTION_STATUS")
+    assert [m["connectionStatus"]["status"] for m in ok] == ["SUCCEEDED"]
+
+    wrong_secret = "wrong-" + "x" * 24
+    _write(data_dir, "wrong_config.json", sandbox.config(client_secret=wrong_secret))
+    proc = _docker_run(data_dir, "check", "--config", "/data/wrong_config.json")
+    status = _of_type(_messages(proc.stdout), "CONNECTION_STATUS")
+    assert [m["connectionStatus"]["status"] for m in status] == ["FAILED"], proc.stdout[-2000:]
+    message = status[0]["connectionStatus"].get("message") or ""
+    assert message.strip(), "a failed check must say why"
+    assert wrong_secret not in proc.stdout + proc.stderr, "the secret leaked into the output"
+
+
+def test_discover_in_container_equals_in_process(discovered, files):
+    names = {s["name"] for s in discovered["streams"]}
+    assert {
+        "employees", "absence_types", "absences", "attendances", "projects", "document_categories",
+        "custom_reports_list", "custom_reports", "employees_absences_balance",
+    } <= names
+    in_process = _of_type(_in_process("discover", files), "CATALOG")[0]["catalog"]
+    assert discovered == in_process
+
+
+def test_full_read_in_container_equals_in_process(full_read, discovered):
+    pks = _pk_paths(discovered)
+    container, in_process = full_read["container"], full_read["in_process"]
+    counts = _record_counts(container)
+    assert all(counts[s["name"]] > 0 for s in discovered["streams"]), f"empty streams in the container: {counts}"
+    assert counts == _record_counts(in_process)
+    assert _records_by_pk(container, pks) == _records_by_pk(in_process, pks)
+    final = _final_states(container)
+    assert final and final == _final_states(in_process)
+
+
+def test_incremental_read_with_state_in_container_equals_in_process(full_read, discovered, sandbox, data_dir, files):
+    pks = _pk_paths(discovered)
+    state = _final_states(full_read["in_process"])
+    incremental_streams = {s["name"] for s in discovered["streams"] if "incremental" in s.get("supported_sync_modes", [])}
+    assert {"employees", "absences", "attendances"} <= incremental_streams
+    assert incremental_streams <= set(state), f"no state for {incremental_streams - set(state)}"
+
+    changes = sandbox.mutate(create=2, update=3, delete=1)
+    catalog = _configured_catalog(discovered)
+    catalog["streams"] = [c for c in catalog["streams"] if c["stream"]["name"] in incremental_streams]
+    catalog_file = _write(data_dir, "incremental_catalog.json", catalog)
+    state_file = _write(data_dir, "state.json", _state_input(state))
+
+    container = _run_container(
+        data_dir, "read", "--config", "/data/config.json", "--catalog", "/data/incremental_catalog.json",
+        "--state", "/data/state.json",
+    )
+    in_process = _in_process("read", {"config": files["config"], "catalog": catalog_file, "state": state_file})
+
+    assert _records_by_pk(container, pks) == _records_by_pk(in_process, pks)
+    assert _record_counts(container) == _record_counts(in_process)
+    assert _final_states(container) == _final_states(in_process)
+
+    # It is really incremental in the container: the changed employees come back, the unchanged bulk does not.
+    employees = _records_by_pk(container, pks).get("employees", {})
+    changed = set(changes["created"]["employees"]) | set(changes["updated"]["employees"])
+    got = {json.loads(k[0]) for k in employees}
+    assert changed <= got, f"changed employees missing from the incremental read: {changed - got}"
+    full_employees = _record_counts(full_read["container"])["employees"]
+    assert len(got) < full_employees / 2, f"incremental read returned {len(got)} of {full_employees} employees"
