@@ -32,7 +32,7 @@ MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.yaml"
 # One cheap request per resource the streams read: (api version, path, query, what to grant).
 CHECK_PROBES = (
     ("v1", "/v1/company/employees", {"limit": 1, "offset": 0}, "employees (read access to employee data)"),
-    ("v1", "/v1/company/time-off-types", {"limit": 1, "offset": 1}, "absence types"),
+    ("v1", "/v1/company/time-off-types", {"limit": 1, "offset": 0}, "absence types"),
     ("v1", "/v1/company/time-offs", {"limit": 1, "offset": 1}, "absences (time-offs)"),
     ("v1", "/v1/company/document-categories", {}, "document categories"),
     ("v1", "/v1/company/custom-reports/reports", {}, "custom reports"),

@@ -132,16 +132,24 @@ def test_absences_incremental_re_reads_from_the_day_of_the_state_minus_lookback(
 # ---------------------------------------------------------------- absence types, document categories, reports list
 
 
-def test_absence_types_are_flattened_and_paged_from_page_1(config):
-    data = [{"type": "TimeOffType", "attributes": {"id": 1, "name": "Vacation", "category": "paid_vacation", "unit": "day"}}]
+def time_off_type(type_id: int) -> dict:
+    return {"type": "TimeOffType", "attributes": {"id": type_id, "name": f"T{type_id}", "category": "paid_vacation", "unit": "day"}}
+
+
+def test_absence_types_are_flattened_and_paged_by_record_offset(config):
     with HttpMocker() as http:
         mock_auth(http)
         http.get(
-            HttpRequest(f"{BASE}/v1/company/time-off-types", query_params={"limit": "200", "offset": "1"}),
-            json_response(v1_list(data)),
+            HttpRequest(f"{BASE}/v1/company/time-off-types", query_params={"limit": "200", "offset": "0"}),
+            json_response(v1_list([time_off_type(i) for i in range(1, 201)])),
+        )
+        http.get(
+            HttpRequest(f"{BASE}/v1/company/time-off-types", query_params={"limit": "200", "offset": "200"}),
+            json_response(v1_list([time_off_type(201)])),
         )
         records = record_data(read_stream("absence_types", config))
-    assert records == [{"id": 1, "name": "Vacation", "category": "paid_vacation", "unit": "day"}]
+    assert sorted(r["id"] for r in records) == list(range(1, 202))
+    assert records[0] == {"id": 1, "name": "T1", "category": "paid_vacation", "unit": "day"}
 
 
 def test_document_categories_keep_top_level_id_and_name(config):
@@ -247,7 +255,7 @@ def attendance(attendance_id: str, updated_at: str = "2024-04-01T08:00:00Z") -> 
 
 
 def attendances_request(cursor: str | None = None, updated_gte: str = "2024-01-01T00:00:00") -> HttpRequest:
-    params = {"limit": "100", "updated_at.gte": updated_gte, "sort": "updated_at"}
+    params = {"limit": "100", "updated_at.gte": updated_gte}
     if cursor:
         params["cursor"] = cursor
     return HttpRequest(f"{BASE}/v2/attendance-periods", query_params=params)
