@@ -1,0 +1,165 @@
+"""Each custom component on its own: the Personio quirk it exists for."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_personio.components import (
+    CustomReportPagination,
+    CustomReportRowsExtractor,
+    FlattenAttributes,
+    PersonioCursorPagination,
+    validate_base_url,
+    validate_config,
+)
+
+
+def response(body) -> requests.Response:
+    r = requests.Response()
+    r.status_code = 200
+    r._content = json.dumps(body).encode()
+    return r
+
+
+# ---------------------------------------------------------------- FlattenAttributes
+
+
+def test_flatten_attributes_unwraps_values_and_keeps_nested_entities_as_objects():
+    record = {
+        "type": "Employee",
+        "attributes": {
+            "id": {"label": "ID", "value": 5, "type": "integer", "universal_id": "id"},
+            "dynamic_99": {"label": "IBAN", "value": "DE00", "type": "standard", "universal_id": None},
+            "cost_centers": {
+                "label": "Cost center",
+                "value": [{"type": "CostCenter", "attributes": {"id": 1, "name": "R&D", "percentage": 60}}],
+                "type": "list",
+                "universal_id": "cost_centers",
+            },
+            "termination_date": {"label": "Termination date", "value": None, "type": "date", "universal_id": None},
+        },
+    }
+    FlattenAttributes().transform(record)
+    assert record == {
+        "id": 5,
+        "dynamic_99": "DE00",
+        "cost_centers": [{"id": 1, "name": "R&D", "percentage": 60}],
+        "termination_date": None,
+    }
+
+
+def test_flatten_attributes_keeps_top_level_fields_outside_attributes():
+    record = {"id": 3, "type": "DocumentCategory", "attributes": {"name": "Payslips"}}
+    FlattenAttributes().transform(record)
+    assert record == {"id": 3, "name": "Payslips"}
+
+
+def test_flatten_attributes_leaves_plain_objects_alone():
+    record = {"id": 1, "certificate": {"status": "not-required"}}
+    FlattenAttributes().transform(record)
+    assert record == {"id": 1, "certificate": {"status": "not-required"}}
+
+
+# ---------------------------------------------------------------- PersonioCursorPagination
+
+
+@pytest.fixture
+def cursor_pagination():
+    return PersonioCursorPagination(config={}, parameters={}, page_size=100)
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["https://api.personio.de/v2/attendance-periods?cursor=abc%3D%3D&limit=100", "/v2/attendance-periods?cursor=abc%3D%3D"],
+)
+def test_cursor_pagination_takes_the_cursor_from_absolute_and_relative_links(cursor_pagination, href):
+    body = {"_data": [{}], "_meta": {"links": {"next": {"href": href}}}}
+    assert cursor_pagination.next_page_token(response(body), 1, None, None) == "abc=="
+
+
+def test_cursor_pagination_stops_without_a_next_link(cursor_pagination):
+    body = {"_data": [{}], "_meta": {"links": {"self": {"href": "/v2/projects"}}}}
+    assert cursor_pagination.next_page_token(response(body), 1, None, "x") is None
+
+
+def test_cursor_pagination_stops_when_the_cursor_repeats(cursor_pagination):
+    body = {"_data": [{}], "_meta": {"links": {"next": {"href": "/v2/persons?cursor=same"}}}}
+    assert cursor_pagination.next_page_token(response(body), 1, None, "same") is None
+
+
+# ---------------------------------------------------------------- CustomReportPagination
+
+
+def report_body(page: int, total_pages: int, items: list) -> dict:
+    return {"metadata": {"current_page": page, "total_pages": total_pages}, "data": [{"type": "Report", "attributes": {"items": items}}]}
+
+
+def test_custom_report_pagination_starts_at_page_1_and_stops_at_total_pages():
+    pagination = CustomReportPagination(config={}, parameters={}, page_size=100)
+    assert pagination.initial_token == 1
+    assert pagination.next_page_token(response(report_body(1, 3, [{"employee_id": 1}])), 1, None, 1) == 2
+    assert pagination.next_page_token(response(report_body(3, 3, [{"employee_id": 1}])), 1, None, 3) is None
+
+
+def test_custom_report_pagination_stops_on_an_empty_page():
+    pagination = CustomReportPagination(config={}, parameters={}, page_size=100)
+    assert pagination.next_page_token(response(report_body(1, 9, [])), 0, None, 1) is None
+
+
+# ---------------------------------------------------------------- CustomReportRowsExtractor
+
+
+def test_custom_report_rows_point_in_time_have_empty_effective_date():
+    body = {
+        "data": [
+            {
+                "type": "Report",
+                "attributes": {
+                    "id": "r1",
+                    "type": "point_in_time",
+                    "items": [{"employee_id": 4, "attributes": [{"attribute_id": "salary_1", "data_type": "SALARY", "amount": "10", "employee_id": 4}]}],
+                },
+            }
+        ]
+    }
+    rows = list(CustomReportRowsExtractor(config={}, parameters={}).extract_records(response(body)))
+    assert rows == [
+        {"report_id": "r1", "report_type": "point_in_time", "employee_id": 4, "effective_date": "", "attributes": [{"attribute_id": "salary_1", "data_type": "SALARY", "amount": "10"}]}
+    ]
+
+
+# ---------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.personio.de", "http://127.0.0.1:8080", "http://127.9.9.9:1", "http://localhost:9000", "http://[::1]:8000"],
+)
+def test_base_url_accepts_https_and_loopback_http(url):
+    assert validate_base_url(url) == url
+
+
+@pytest.mark.parametrize("url", ["http://api.personio.de", "http://10.0.0.1", "http://128.0.0.1", "ftp://127.0.0.1", "not a url"])
+def test_base_url_rejects_plain_http_to_other_hosts_and_junk(url):
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_base_url(url)
+    assert error.value.failure_type == FailureType.config_error
+
+
+def test_missing_client_secret_is_a_config_error_naming_the_field():
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_config({"client_id": "x"})
+    assert "client_secret" in error.value.message
+    assert error.value.failure_type == FailureType.config_error
+
+
+def test_out_of_range_num_workers_is_a_config_error():
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_config({"client_id": "x", "client_secret": "y", "num_workers": 500})
+    assert "num_workers" in error.value.message
