@@ -488,6 +488,7 @@ async def auth(request: web.Request, sb: Sandbox, template: str) -> web.Response
 
 # ------------------------------------------------------------------ body faults
 def apply_body_faults(sb: Sandbox, faults, route, m, request, cred, base, body):
+    body = orjson.loads(orjson.dumps(body))  # never alter cached/shared records
     for f in faults:
         k = f.kind
         lk = route.list_kind

@@ -132,6 +132,10 @@ def test_unexpected_shapes(fsb, fc):
     fsb.set_faults([{"kind": "empty_string_objects", "path": "/v1/company/employees", "count": 1}])
     a = fc.get("/v1/company/employees", {"limit": 1}).json()["data"][0]["attributes"]
     assert a["department"]["value"] == "" and a["cost_centers"]["value"] == ""
+    # the fault fired once; the data itself is untouched
+    a = fc.get("/v1/company/employees", {"limit": 1}).json()["data"][0]["attributes"]
+    assert a["department"]["value"]["type"] == "Department"
+    assert fc.get("/v2/persons/10002/employments").json()["_data"][0]["position"]["title"]
 
 
 def test_rate_faults_are_reproducible_for_a_seed():
