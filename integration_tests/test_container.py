@@ -8,6 +8,7 @@ at all the tests are skipped with the reason - except in CI (env CI=true), where
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = os.environ.get("PERSONIO_TEST_IMAGE", "airbyte/source-personio:dev")
-SANDBOX_EMPLOYEES = 30
+SANDBOX_EMPLOYEES = 120  # two pages of employees (100 per page), three of absences
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 pytestmark = pytest.mark.timeout(900)
@@ -34,8 +35,11 @@ pytestmark = pytest.mark.timeout(900)
 def _say(request: pytest.FixtureRequest, line: str) -> None:
     """Write to the terminal even when output is captured (image facts belong in the CI log)."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"[container] {line}")
+    capman = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+        reporter.write_line(f"\n[container] {line}")
 
 
 def _docker(*args: str, timeout: int = 300, check: bool = True) -> subprocess.CompletedProcess:

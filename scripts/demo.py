@@ -142,7 +142,11 @@ def run_protocol_steps(exe: Path, config: dict, workdir: Path) -> dict[str, int]
     return counts
 
 
-def load_with_pyairbyte(exe: Path, config: dict, log_path: Path) -> None:
+def load_with_pyairbyte(exe: Path, config: dict, log_path: Path) -> dict[str, tuple[int, int]]:
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)  # google-* packages' Python EOL notices
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     import airbyte as ab
     from airbyte.caches import DuckDBCache
 
@@ -155,35 +159,29 @@ def load_with_pyairbyte(exe: Path, config: dict, log_path: Path) -> None:
                 source.select_all_streams()
                 cache = DuckDBCache(db_path=DB_PATH, schema_name="main")
                 source.read(cache=cache, force_full_refresh=True)
-                del cache
+                loaded = table_facts(cache)
             except Exception as exc:  # PyAirbyte wraps the connector's error; keep the log for details
                 raise DemoError(f"PyAirbyte load failed: {type(exc).__name__}: {exc} (log: {log_path})") from None
         print(f"ok - {DB_PATH.relative_to(ROOT)}", end=" ")
+    return loaded
 
 
-def summarize(read_counts: dict[str, int]) -> list[tuple[str, int, int, int]]:
-    import duckdb
+def table_facts(cache) -> dict[str, tuple[int, int]]:
+    """{stream: (rows, data columns)} of every table PyAirbyte wrote, through its own connection."""
+    from sqlalchemy import text
 
-    rows = []
-    with duckdb.connect(str(DB_PATH), read_only=True) as con:
-        tables = {
-            name
-            for (name,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
-            ).fetchall()
-        }
-        for stream, read_count in read_counts.items():
-            if stream not in tables:
-                rows.append((stream, read_count, -1, 0))
-                continue
-            loaded = con.execute(f'select count(*) from main."{stream}"').fetchone()[0]
-            columns = con.execute(
-                "select count(*) from information_schema.columns where table_schema = 'main' "
-                "and table_name = ? and column_name not like '\\_airbyte\\_%' escape '\\'",
-                [stream],
-            ).fetchone()[0]
-            rows.append((stream, read_count, loaded, columns))
-    return rows
+    facts = {}
+    with cache.get_sql_engine().connect() as conn:
+        for stream in cache.streams:
+            table = cache[stream].to_sql_table()
+            rows = conn.execute(text(f'select count(*) from {table.schema}."{table.name}"')).scalar()
+            columns = [c.name for c in table.columns if not c.name.startswith("_airbyte_")]
+            facts[stream] = (int(rows), len(columns))
+    return facts
+
+
+def summarize(read_counts: dict[str, int], loaded: dict[str, tuple[int, int]]) -> list[tuple[str, int, int, int]]:
+    return [(stream, count, *loaded.get(stream, (-1, 0))) for stream, count in read_counts.items()]
 
 
 def main() -> int:
@@ -214,7 +212,7 @@ def main() -> int:
                 print(f"Started the bundled Personio sandbox at {sandbox.url} (pid {sandbox.pid}, {args.employees} employees)")
             print(f"Connector: {exe}")
             read_counts = run_protocol_steps(exe, config, workdir)
-            load_with_pyairbyte(exe, config, DEMO_DIR / "pyairbyte.log")
+            loaded = load_with_pyairbyte(exe, config, DEMO_DIR / "pyairbyte.log")
         if sandbox is not None:
             print(f"Stopped the sandbox (pid {sandbox.pid})")
     except DemoError as exc:
@@ -223,7 +221,7 @@ def main() -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)  # the config file holds the secret
 
-    rows = summarize(read_counts)
+    rows = summarize(read_counts, loaded)
     width = max(len(r[0]) for r in rows)
     print(f"\n{'stream':<{width}}  {'records':>8}  {'in duckdb':>9}  {'columns':>7}")
     print(f"{'-' * width}  {'-' * 8}  {'-' * 9}  {'-' * 7}")
@@ -235,8 +233,9 @@ def main() -> int:
         return 1
     rel = DB_PATH.relative_to(ROOT)
     print(
-        f"\nOpen the data: duckdb {rel}   (e.g. select * from employees limit 5;)\n"
-        f"or in Python: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel}').sql('select * from employees limit 5'))\""
+        f"\nOpen the data with the DuckDB CLI: duckdb {rel}   (then e.g. select * from employees limit 5;)\n"
+        f"or in Python: .venv/bin/python -c \"import duckdb; con = duckdb.connect('{rel}', read_only=True); "
+        f"con.sql('select * from employees limit 5').show()\""
     )
     return 0
 
