@@ -10,7 +10,7 @@ import pytest
 
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
-from conftest import ALL_STREAMS, personio_view, records_by_stream, report_rows, run_read, without_nulls
+from sandbox_helpers import ALL_STREAMS, personio_view, records_by_stream, report_rows, run_read, without_nulls
 from source_personio.source import SourcePersonio
 
 

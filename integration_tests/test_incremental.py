@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from airbyte_cdk.models import SyncMode
 
-from conftest import INCREMENTAL_STREAMS, final_states, personio_view, records_by_stream, run_read, without_nulls
+from sandbox_helpers import INCREMENTAL_STREAMS, final_states, personio_view, records_by_stream, run_read, without_nulls
 
 
 def _ids(records, key="id"):

@@ -11,7 +11,7 @@ from pathlib import Path
 from airbyte_cdk.models import Status
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
-from conftest import BASE, CLIENT_SECRET, json_response, mock_auth, v1_list
+from personio_mocks import BASE, CLIENT_SECRET, json_response, mock_auth, v1_list
 from source_personio.source import CHECK_PROBES, SourcePersonio
 
 import logging
@@ -55,7 +55,7 @@ def test_check_names_every_missing_permission_and_scope(config):
 
 def test_check_with_wrong_credentials_says_so_without_the_secret(config):
     with HttpMocker() as http:
-        from conftest import v1_auth_request
+        from personio_mocks import v1_auth_request
 
         http.post(v1_auth_request(), json_response({"success": False, "error": {"code": 0, "message": "Wrong credentials"}}, 403))
         status = SourcePersonio(config=config).check(LOGGER, config)

@@ -9,7 +9,7 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
-from conftest import (
+from personio_mocks import (
     BASE,
     CLIENT_SECRET,
     json_response,

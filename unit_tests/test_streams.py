@@ -5,7 +5,7 @@ from __future__ import annotations
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
-from conftest import (
+from personio_mocks import (
     BASE,
     attr,
     json_response,
