@@ -373,6 +373,30 @@ def test_full_read_in_container_equals_in_process(full_read, discovered):
     assert final and final == _final_states(in_process)
 
 
+def test_pyairbyte_runs_the_image_into_duckdb(image, sandbox, full_read, tmp_path, monkeypatch):
+    """PyAirbyte (how many users run Airbyte connectors from Python) can use the image itself."""
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    monkeypatch.setenv("AIRBYTE_OFFLINE_MODE", "1")
+    monkeypatch.setenv("NO_LIVE_PROGRESS", "1")
+    import airbyte as ab
+    import airbyte._executors.util as executors
+    from airbyte.caches import DuckDBCache
+
+    # PyAirbyte mounts <project dir>/<connector name> into the container; keep that out of the checkout.
+    monkeypatch.setattr(executors, "DEFAULT_PROJECT_DIR", tmp_path)
+    # The mounted temp dir must be reachable by the container's non-root user.
+    tmp_path.chmod(0o755)
+    source = ab.get_source(
+        "source-personio", docker_image=IMAGE, use_host_network=True, config=sandbox.config()
+    )
+    streams = ["employees", "absence_types", "projects"]
+    source.select_streams(streams)
+    cache = DuckDBCache(db_path=tmp_path / "personio.duckdb", schema_name="main")
+    result = source.read(cache=cache, force_full_refresh=True)
+    expected = _record_counts(full_read["container"])
+    assert {s: len(result[s]) for s in streams} == {s: expected[s] for s in streams}
+
+
 def test_incremental_read_with_state_in_container_equals_in_process(full_read, discovered, sandbox, data_dir, files):
     pks = _pk_paths(discovered)
     state = _final_states(full_read["in_process"])
@@ -403,3 +427,4 @@ def test_incremental_read_with_state_in_container_equals_in_process(full_read, d
     assert changed <= got, f"changed employees missing from the incremental read: {changed - got}"
     full_employees = _record_counts(full_read["container"])["employees"]
     assert len(got) < full_employees / 2, f"incremental read returned {len(got)} of {full_employees} employees"
+
