@@ -24,6 +24,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 )
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
+from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -201,8 +202,12 @@ class PersonioTokenAuthenticator(DeclarativeAuthenticator):
             return self._mint()
 
     def refresh_and_set_access_token(self) -> None:
-        """Called by the CDK once per request after a 401: replace the token unless another worker already did."""
+        """Called by the CDK once per request after a 401: replace the token, unless another worker
+        replaced it while this one waited for the lock (several workers see one expired token)."""
+        stale = _TOKEN_CACHE.get(self._key)
         with _TOKEN_LOCKS[self._key]:
+            if _TOKEN_CACHE.get(self._key) is not stale:
+                return
             self._mint()
 
     def _mint(self) -> str:
@@ -507,3 +512,26 @@ class CustomReportPagination(PaginationStrategy):
 
     def get_page_size(self) -> Optional[int]:
         return int(self.page_size) if self.page_size else None
+
+
+class BlankObjectsToNull(TypeTransformer):
+    """Schema normalization: a blank (``""``) where the schema expects an object or a list becomes null.
+
+    Personio quirk: an unset nested entity (department, supervisor, cost centers, a time-off's
+    certificate ...) is sometimes sent as ``""`` instead of null or an object. Only values whose
+    schema does not also allow a string are touched, so a real empty string stays as it is.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(TransformConfig.CustomSchemaNormalization)
+        self.registerCustomTransform(self._blank_to_null)
+
+    @staticmethod
+    def _blank_to_null(value: Any, field_schema: Mapping[str, Any]) -> Any:
+        if value != "":
+            return value
+        types = field_schema.get("type")
+        types = [types] if isinstance(types, str) else list(types or [])
+        if ("object" in types or "array" in types) and "string" not in types:
+            return None
+        return value

@@ -11,6 +11,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_personio.components import (
+    BlankObjectsToNull,
+    PersonioTokenAuthenticator,
     CustomReportPagination,
     CustomReportRowsExtractor,
     FlattenAttributes,
@@ -163,3 +165,51 @@ def test_out_of_range_num_workers_is_a_config_error():
     with pytest.raises(AirbyteTracedException) as error:
         validate_config({"client_id": "x", "client_secret": "y", "num_workers": 500})
     assert "num_workers" in error.value.message
+
+
+# ---------------------------------------------------------------- BlankObjectsToNull
+
+
+def test_blank_objects_to_null_only_touches_object_and_list_fields():
+    schema = {
+        "type": "object",
+        "properties": {
+            "department": {"type": ["null", "object"]},
+            "cost_centers": {"type": ["null", "array"]},
+            "preferred_name": {"type": ["null", "string"]},
+        },
+    }
+    record = {"department": "", "cost_centers": "", "preferred_name": ""}
+    BlankObjectsToNull().transform(record, schema)
+    assert record == {"department": None, "cost_centers": None, "preferred_name": ""}
+
+
+# ---------------------------------------------------------------- PersonioTokenAuthenticator
+
+
+def test_workers_refreshing_the_same_stale_token_mint_only_once(config):
+    """Several workers get a 401 for the same expired token and all ask for a refresh: one new token."""
+    import threading
+    import time as _time
+
+    from airbyte_cdk.test.mock_http import HttpMocker
+
+    from personio_mocks import v1_auth_request, v1_token_response
+    from source_personio.components import _TOKEN_LOCKS
+
+    auth = v1_auth_request()
+    with HttpMocker() as http:
+        http.post(auth, [v1_token_response("papi-1"), v1_token_response("papi-2"), v1_token_response("papi-3")])
+        workers = [PersonioTokenAuthenticator(config=config, parameters={}, api_version="v1") for _ in range(3)]
+        assert workers[0].token == "Bearer papi-1"
+        lock = _TOKEN_LOCKS[workers[0]._key]
+        lock.acquire()  # hold the refresh until every worker has seen the stale token and queued up
+        threads = [threading.Thread(target=w.refresh_and_set_access_token) for w in workers]
+        for t in threads:
+            t.start()
+        _time.sleep(0.3)
+        lock.release()
+        for t in threads:
+            t.join()
+        http.assert_number_of_calls(auth, 2)
+    assert {w.token for w in workers} == {"Bearer papi-2"}
