@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--credential", action="append", default=[], help='{"client_id","client_secret","scopes","attributes"}')
     p.add_argument("--token-ttl", type=int, default=86400)
     p.add_argument("--relative-attendance-links", action="store_true")
+    p.add_argument("--spec-strict-booleans", action="store_true",
+                   help="serve time-off half_day_start/half_day_end as booleans (the official schema) instead of "
+                        "the 0/1 integers the real API sends")
     p.add_argument("--log-file", default=None)
     return p
 
@@ -49,7 +52,8 @@ def main(argv=None) -> int:
         rl = args.rate_limit_config
     for f in args.fault:
         Fault.parse(f)  # validate early
-    sb = Sandbox(company, creds, args.token_ttl, rl, args.fault, args.relative_attendance_links, args.seed)
+    sb = Sandbox(company, creds, args.token_ttl, rl, args.fault, args.relative_attendance_links, args.seed,
+                 strict_booleans=args.spec_strict_booleans)
     app = make_app(sb)
 
     async def run():

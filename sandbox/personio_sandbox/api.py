@@ -67,6 +67,9 @@ class Ctx:
     base_url: str = "http://127.0.0.1"
     relative_attendance_links: bool = False
     match: dict = field(default_factory=dict)
+    # False: time-offs carry half_day_start/half_day_end as 0/1 like the real API (issue 2; the official
+    # schema says boolean). True (--spec-strict-booleans): booleans, as the schema declares.
+    strict_booleans: bool = False
 
     def get(self, name: str, default=None):
         v = self.params.get(name)
@@ -145,14 +148,18 @@ def _v1_date(ts_or_str) -> str | None:
     return s[:10] + "T00:00:00+01:00"
 
 
-def short_employee(c: D.Company, eid: int) -> dict:
+def short_employee(c: D.Company, eid: int, allowed: frozenset | None = None) -> dict:
+    """The short Employee object embedded in time-offs, absence periods and ``supervisor``; a credential's
+    attribute whitelist applies to it too (other attributes are silently left out, ``id`` always stays)."""
     e = c.employees.get(eid)
     if e is None:
         return {"type": "Employee", "attributes": {"id": _a("id", eid)}}
-    return {"type": "Employee", "attributes": {
-        "id": {"label": "id", "value": e["id"], "type": "integer", "universal_id": "id"},
-        "first_name": _a("first_name", e["first_name"]), "last_name": _a("last_name", e["last_name"]),
-        "email": _a("email", e["email"])}}
+    attrs = {"id": {"label": "id", "value": e["id"], "type": "integer", "universal_id": "id"},
+             "first_name": _a("first_name", e["first_name"]), "last_name": _a("last_name", e["last_name"]),
+             "email": _a("email", e["email"])}
+    if allowed is not None:
+        attrs = {k: v for k, v in attrs.items() if k == "id" or k in allowed}
+    return {"type": "Employee", "attributes": attrs}
 
 
 def _org(c: D.Company, oid):
@@ -225,7 +232,10 @@ def v1_employee(c: D.Company, e: dict, allowed: frozenset | None, projection: li
         return full
     attrs = full["attributes"]
     keys = [k for k in attrs if (allowed is None or k in allowed) and (not projection or k in projection or k == "id")]
-    return {"type": "Employee", "attributes": {k: attrs[k] for k in keys}}
+    out = {k: attrs[k] for k in keys}
+    if allowed is not None and "supervisor" in out:  # the embedded Employee obeys the whitelist as well
+        out["supervisor"] = dict(out["supervisor"], value=short_employee(c, e["supervisor_id"], allowed))
+    return {"type": "Employee", "attributes": out}
 
 
 def _tot(c: D.Company, tid: int) -> dict:
@@ -260,15 +270,17 @@ def _num(x: float):
     return int(x) if float(x).is_integer() else x
 
 
-def v1_time_off(c: D.Company, a: dict) -> dict:
+def v1_time_off(c: D.Company, a: dict, allowed: frozenset | None = None, strict_booleans: bool = False) -> dict:
     t = _tot(c, a["type_id"])
+    hs, he = bool(a["half_day_start"]), bool(a["half_day_end"])
     return {"type": "TimeOffPeriod", "attributes": {
         "id": a["id"], "status": a["status"],
         "start_date": iso_offset_nocolon(a["start_day"] - 3600), "end_date": iso_offset_nocolon(a["end_day"] - 3600),
         "days_count": _num(sum(v for _d, v in day_breakdown(a))),
-        "half_day_start": a["half_day_start"], "half_day_end": a["half_day_end"],
+        # the real API sends 0/1 here (issue 2), the official schema says boolean
+        "half_day_start": hs if strict_booleans else int(hs), "half_day_end": he if strict_booleans else int(he),
         "time_off_type": {"type": "TimeOffType", "attributes": {"id": t["id"], "name": t["name"], "category": t["category"]}},
-        "employee": short_employee(c, a["employee_id"]),
+        "employee": short_employee(c, a["employee_id"], allowed),
         "created_by": a["created_by"],
         "certificate": {"status": "not-required" if t["category"] != "sick_leave" else "pending"},
         "created_at": iso_offset_nocolon(a["created_ts"]), "updated_at": iso_offset_nocolon(a["updated_ts"]),
@@ -284,12 +296,12 @@ def _hour_window(a: dict) -> tuple[int, int]:
     return start, start + a["minutes"] * 60
 
 
-def v1_absence_period(c: D.Company, a: dict) -> dict:
+def v1_absence_period(c: D.Company, a: dict, allowed: frozenset | None = None) -> dict:
     t = _tot(c, a["type_id"])
     s, e = _hour_window(a)
     return {"type": "AbsencePeriod", "attributes": {
         "id": a["uuid"], "measurement_unit": "hour", "effective_duration": a["minutes"],
-        "employee": short_employee(c, a["employee_id"]),
+        "employee": short_employee(c, a["employee_id"], allowed),
         "absence_type": {"type": "AbsenceType", "id": t["uuid"], "name": t["name"], "time_off_type_id": t["id"],
                          "attributes": {"id": t["uuid"], "name": t["name"], "time_off_type_id": t["id"]}},
         "certificate": {"status": "not-required"},
@@ -548,6 +560,13 @@ def v1_employee_selection(ctx: Ctx) -> tuple[list[dict], dict]:
         # Fuzzy boundary: Personio's filter is "updated after", but compares at second granularity
         # and the boundary record itself comes back (inclusive) -> clients must de-duplicate.
         emps = [e for e in emps if e["updated_ts"] >= ts]
+        wanted = ctx.params.get("attributes[]") or ctx.params.get("attributes")
+        if wanted:
+            # attributes[] also becomes a selection filter: only employees that had any of those (allowed)
+            # attributes updated since then
+            allowed = ctx.cred.attributes
+            keys = [k for k in wanted if allowed is None or k in allowed]
+            emps = [e for e in emps if any(D.attribute_updated_ts(e, k) >= ts for k in keys)]
     elif email:
         emps = [e for e in emps if e["email"].lower() == email.lower()]
     return emps, info
@@ -658,12 +677,20 @@ def _page_number_list(ctx: Ctx, items, render):
     page = max(offset, 1)  # 1-based page number; 0 behaves as 1
     total = len(items)
     chunk = items[(page - 1) * limit: page * limit]
-    return 200, _v1_list_envelope([render(ctx.company, a) for a in chunk], total, page,
+    return 200, _v1_list_envelope([render(ctx, a) for a in chunk], total, page,
                                   math.ceil(total / limit), offset, limit)
 
 
 def h_v1_time_offs(ctx: Ctx):
-    return _page_number_list(ctx, memo(ctx, lambda: _absence_filter(ctx, "day", True)), v1_time_off)
+    return _page_number_list(ctx, memo(ctx, lambda: _absence_filter(ctx, "day", True)), _time_off_of)
+
+
+def _time_off_of(ctx: Ctx, a: dict) -> dict:
+    return v1_time_off(ctx.company, a, ctx.cred.attributes, ctx.strict_booleans)
+
+
+def _absence_period_of(ctx: Ctx, a: dict) -> dict:
+    return v1_absence_period(ctx.company, a, ctx.cred.attributes)
 
 
 def h_v1_time_off(ctx: Ctx):
@@ -671,11 +698,11 @@ def h_v1_time_off(ctx: Ctx):
     a = ctx.company.absences.get(aid)
     if a is None or a["unit"] != "day":
         raise v1_error(404, "Time-off period not found")
-    return 200, {"success": True, "data": v1_time_off(ctx.company, a)}
+    return 200, {"success": True, "data": _time_off_of(ctx, a)}
 
 
 def h_v1_absence_periods(ctx: Ctx):
-    return _page_number_list(ctx, memo(ctx, lambda: _v1_absence_periods_items(ctx)), v1_absence_period)
+    return _page_number_list(ctx, memo(ctx, lambda: _v1_absence_periods_items(ctx)), _absence_period_of)
 
 
 def _v1_absence_periods_items(ctx: Ctx):
@@ -699,7 +726,7 @@ def h_v1_absence_period(ctx: Ctx):
     a = ctx.company._abs_uuid.get(ctx.match["id"])
     if a is None or a["unit"] != "hour":
         raise v1_error(404, "Absence period not found")
-    return 200, {"success": True, "data": v1_absence_period(ctx.company, a)}
+    return 200, {"success": True, "data": _absence_period_of(ctx, a)}
 
 
 def h_v1_document_categories(ctx: Ctx):
@@ -1245,16 +1272,20 @@ def compensations_for(c: D.Company, start: int, end: int) -> list[dict]:
             if eff < start or eff > end:
                 continue
             ym = day_str(ms)[:7].replace("-", "")
-            recs = [(0, e["fix_salary"])]
+            salary, changed = D.salary_at(e, ms)
+            # stable per record; moves only when the salary in force for this month is changed (mutate)
+            created = max(e["created_ts"], min(ms - 5 * DAY, D.BASE_EPOCH - 3600))
+            updated = max(created, changed) if changed else created
+            recs = [(0, salary)]
             if day_str(ms)[5:7] in ("03", "12") and D._mix(c.seed, eid, ms) % 3 == 0:
-                recs.append((2, round(e["fix_salary"] * 0.5)))
+                recs.append((2, round(salary * 0.5)))
             for ti, amount in recs:
                 ctype = types[ti]
                 out.append({"id": "%s-%d-%s" % (ym, eid, ctype["id"][:8]), "person": {"id": str(eid)},
                             "legal_entity": {"id": e["legal_entity_id"]}, "type": {"id": ctype["id"]},
                             "value": {"amount": amount, "currency": "EUR"},
                             "interval": "MONTHLY" if ti == 0 else "ONE_TIME", "effective_date": day_str(eff),
-                            "created_at": iso_z(min(e["updated_ts"], ms)), "updated_at": iso_z(min(e["updated_ts"], ms))})
+                            "created_at": iso_z(created), "updated_at": iso_z(updated)})
     return out
 
 
@@ -1476,7 +1507,7 @@ def parse_query(qs: str) -> dict[str, list[str]]:
 
 
 def render(company: D.Company, path: str, params=None, cred: Credential = FULL,
-           base_url: str = "http://127.0.0.1", relative_attendance_links: bool = False):
+           base_url: str = "http://127.0.0.1", relative_attendance_links: bool = False, strict_booleans: bool = False):
     """Return (status, body) for GET path (``path`` may carry a query string; ``params`` a dict)."""
     if "?" in path:
         path, qs = path.split("?", 1)
@@ -1489,7 +1520,7 @@ def render(company: D.Company, path: str, params=None, cred: Credential = FULL,
     if route is None:
         return 404, ({"success": False, "error": {"code": 404, "message": "Not found"}} if path.startswith("/v1")
                      else problem_body(404, "The requested resource was not found"))
-    ctx = Ctx(company, path, q, cred, base_url, relative_attendance_links, m)
+    ctx = Ctx(company, path, q, cred, base_url, relative_attendance_links, m, strict_booleans)
     try:
         return route.handler(ctx)
     except ApiError as e:
@@ -1506,8 +1537,11 @@ def records_of(body, list_kind: str | None):
     return body.get("data") if isinstance(body, dict) else body
 
 
-def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: str = "http://127.0.0.1") -> list:
-    """Complete ground truth of a list path (default filters/page sizes), as served across all pages."""
+def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: str = "http://127.0.0.1",
+            strict_booleans: bool = False) -> list:
+    """Complete ground truth of a list path (default filters/page sizes), as served across all pages
+    (``strict_booleans`` as the server's ``--spec-strict-booleans``)."""
+
     p, _, qs = path.partition("?")
     route, _m = match(p)
     if route is None or route.list_kind is None:
@@ -1523,7 +1557,7 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
         off = 0
         while True:
             q["offset"] = [str(off)]
-            st, body = render(company, p, {k: v for k, v in q.items()}, cred, base_url)
+            st, body = render(company, p, {k: v for k, v in q.items()}, cred, base_url, strict_booleans=strict_booleans)
             if st != 200:
                 raise ValueError(body)
             out.extend(body["data"])
@@ -1533,7 +1567,7 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
     if kind == "v1flat":
         q.pop("offset", None)
         q["limit"] = ["1000000"]
-        st, body = render(company, p, q, cred, base_url)
+        st, body = render(company, p, q, cred, base_url, strict_booleans=strict_booleans)
         if st != 200:
             raise ValueError(body)
         return body["data"]
@@ -1544,7 +1578,7 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
         page = 1
         while True:
             q[key] = [str(page)]
-            st, body = render(company, p, q, cred, base_url)
+            st, body = render(company, p, q, cred, base_url, strict_booleans=strict_booleans)
             if st != 200:
                 raise ValueError(body)
             out.extend(records_of(body, kind))
@@ -1554,7 +1588,7 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
     # v2
     q.pop("cursor", None)
     while True:
-        st, body = render(company, p, q, cred, base_url)
+        st, body = render(company, p, q, cred, base_url, strict_booleans=strict_booleans)
         if st != 200:
             raise ValueError(body)
         out.extend(body["_data"])

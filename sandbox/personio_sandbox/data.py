@@ -322,6 +322,50 @@ class Company:
         return _m.mutate(self, create, update, delete, resources)
 
 
+# attributes whose change explains a generated employee's last_modified_at (see initial_attr_ts)
+CHANGEABLE_ATTRS = ["position", "weekly_working_hours", "status", "department", "team", "cost_centers", "office",
+                    "fix_salary", "preferred_name", "last_name", "dynamic_101", "dynamic_103", "dynamic_105",
+                    "dynamic_107"]
+
+
+def initial_attr_ts(seed: int, e: dict) -> dict[str, int]:
+    """Per-attribute modification times of a generated employee: one to three attributes (chosen by hash, so
+    the random stream is untouched) changed at ``updated_ts``; every other attribute dates from ``created_ts``."""
+    if e["updated_ts"] <= e["created_ts"]:
+        return {}
+    h = _mix(seed, e["id"], 0xA77)
+    keys = []
+    for i in range(1 + h % 3):
+        k = CHANGEABLE_ATTRS[(h >> (8 + 6 * i)) % len(CHANGEABLE_ATTRS)]
+        if k not in keys:
+            keys.append(k)
+    return {k: e["updated_ts"] for k in keys}
+
+
+def attribute_updated_ts(e: dict, key: str) -> int:
+    """When the v1 attribute ``key`` of employee ``e`` last changed (drives ``updated_since`` + ``attributes[]``)."""
+    if key == "last_modified_at":
+        return e["updated_ts"]
+    return e.get("attr_ts", {}).get(key, e["created_ts"])
+
+
+def month_start(ts: int) -> int:
+    d = _dt.datetime.fromtimestamp(ts, UTC)
+    return int(_dt.datetime(d.year, d.month, 1, tzinfo=UTC).timestamp())
+
+
+def salary_at(e: dict, ts: int) -> tuple[int, int | None]:
+    """(monthly fix salary in force at ``ts``, time that salary was entered or None if since generation)."""
+    hist = e.get("salary_history")
+    if not hist:
+        return e["fix_salary"], None
+    amount, changed = hist[0][1], hist[0][2]
+    for frm, amt, when in hist:
+        if frm <= ts:
+            amount, changed = amt, when
+    return amount, changed
+
+
 def _pick(rng: random.Random, seq):
     return seq[rng.randrange(len(seq))]
 
@@ -455,6 +499,7 @@ def generate_company(seed: int = 1, employees: int = 100) -> Company:
         hire = BASE_EPOCH - rng.randrange(10, 3000) * DAY
         created = min(hire - rng.randrange(5, 60) * DAY + rng.randrange(0, DAY), BASE_EPOCH - 2 * DAY)
         emp = make_employee(c, rng, eid0 + i, hire, created)
+        emp["attr_ts"] = initial_attr_ts(seed, emp)
         c.employees[emp["id"]] = emp
         c.person_order.append(emp["id"])
     ids = c.person_order

@@ -23,15 +23,32 @@ def mutate(c: D.Company, create: int, update: int, delete: int, resources=None) 
     return out
 
 
-def _touch_emp(c: D.Company, e: dict) -> None:
+def _touch_emp(c: D.Company, e: dict, changed=()) -> int:
     ts = c.tick()
     e["updated_ts"] = ts
+    at = e.setdefault("attr_ts", {})
+    for k in changed:
+        at[k] = ts
     for m in e["employments"]:
         m["updated_ts"] = ts
     e["rendered_v1"] = None
     for other in c.employees.values():  # supervisors embed names
         if other["supervisor_id"] == e["id"]:
             other["rendered_v1"] = None
+    return ts
+
+
+def _raise_salary(c: D.Company, e: dict, amount: int, ts: int) -> None:
+    """A new fix salary from the current month on; earlier months keep theirs (v2 compensations)."""
+    hist = e.setdefault("salary_history", [])
+    if not hist:
+        hist.append((0, e["fix_salary"], None))
+    frm = D.month_start(c.clock)
+    if hist[-1][0] == frm:
+        hist[-1] = (frm, amount, ts)
+    else:
+        hist.append((frm, amount, ts))
+    e["fix_salary"] = amount
 
 
 def _m_employees(c, rng, create, update, delete):
@@ -45,7 +62,8 @@ def _m_employees(c, rng, create, update, delete):
         e["status"] = "onboarding"
         e["term_ts"] = 0
         e["termination_type"] = e["termination_reason"] = None
-        e["supervisor_id"] = c.person_order[0] if c.person_order else None
+        e["supervisor_id"] = next((i for i in c.person_order if i in c.employees), None)
+        e["attr_ts"] = {}  # every attribute dates from the creation
         for m in e["employments"]:
             m["created_ts"] = m["updated_ts"] = ts
         c.employees[eid] = e
@@ -55,16 +73,21 @@ def _m_employees(c, rng, create, update, delete):
     for eid in rng.sample(alive, min(update, len(alive))):
         e = c.employees[eid]
         e["position"] = rng.choice(D.POSITIONS)
-        e["fix_salary"] += 100
-        _touch_emp(c, e)
+        ts = _touch_emp(c, e, ("position", "fix_salary"))
+        _raise_salary(c, e, e["fix_salary"] + 100, ts)
         updated.append(eid)
     alive = [i for i in alive if i not in updated]
+    # Delete people nobody reports to, so that no other record changes silently (its supervisor attribute
+    # would vanish without last_modified_at moving); fall back to anyone.
+    bosses = {x["supervisor_id"] for x in c.employees.values()}
+    leaves = [i for i in alive if i not in bosses]
+    alive = leaves if len(leaves) >= delete else alive
     for eid in rng.sample(alive, min(delete, len(alive))):
         del c.employees[eid]
         for other in c.employees.values():
-            if other["supervisor_id"] == eid:
+            if other["supervisor_id"] == eid:  # only in the fallback: this record changes, so it moves
                 other["supervisor_id"] = None
-                other["rendered_v1"] = None
+                _touch_emp(c, other, ("supervisor",))
         for aid in [a["id"] for a in c.absences.values() if a["employee_id"] == eid]:
             del c.absences[aid]
         deleted.append(eid)

@@ -207,7 +207,8 @@ class Fault:
 # ------------------------------------------------------------------ state
 class Sandbox:
     def __init__(self, company: D.Company, credentials: list[Credential], token_ttl: int = 86400,
-                 rate_limits="documented", faults=(), relative_attendance_links: bool = False, seed: int = 1):
+                 rate_limits="documented", faults=(), relative_attendance_links: bool = False, seed: int = 1,
+                 strict_booleans: bool = False):
         self.company = company
         self.creds = {c.client_id: c for c in credentials}
         self.token_ttl = token_ttl
@@ -216,6 +217,8 @@ class Sandbox:
         self.faults = [Fault.parse(f) for f in faults]
         self.fault_rng = random.Random(seed * 1000003 + 7)
         self.relative_attendance_links = relative_attendance_links
+        self.strict_booleans = strict_booleans  # --spec-strict-booleans: time-off half days as booleans, not 0/1
+        self.issued: list[str] = []  # every access token issued by this process (GET /_sandbox/tokens)
         self.cache: dict = {}
         self.cache_bytes = 0
         self.cache_version = company.version
@@ -229,6 +232,7 @@ class Sandbox:
     def issue_token(self, cred: Credential, kind: str) -> str:
         tok = "papi-" + secrets.token_hex(24)
         self.tokens[tok] = (cred, kind, time.time() + self.token_ttl)
+        self.issued.append(tok)
         return tok
 
 
@@ -386,7 +390,7 @@ async def serve(request: web.Request, sb: Sandbox, template: str, kind: str, rou
 
 def _render(sb: Sandbox, route, m, request, cred, base):
     q = api.parse_query(request.query_string)
-    ctx = api.Ctx(sb.company, request.path, q, cred, base, sb.relative_attendance_links, m)
+    ctx = api.Ctx(sb.company, request.path, q, cred, base, sb.relative_attendance_links, m, sb.strict_booleans)
     try:
         status, body = route.handler(ctx)
         return status, body, "application/json"
@@ -499,13 +503,13 @@ def apply_body_faults(sb: Sandbox, faults, route, m, request, cred, base, body):
                 off = int((q.get("offset") or ["0"])[-1] or 0)
                 if off > 0:
                     q2 = dict(q, offset=[str(off - 1)], limit=["1"])
-                    ctx = api.Ctx(sb.company, request.path, q2, cred, base, False, m)
+                    ctx = api.Ctx(sb.company, request.path, q2, cred, base, False, m, sb.strict_booleans)
                     prev = route.handler(ctx)[1]["data"][:1]
             else:
                 page = max(int((q.get("offset") or ["0"])[-1] or 0), 1)
                 if page > 1:
                     q2 = dict(q, offset=[str(page - 1)])
-                    ctx = api.Ctx(sb.company, request.path, q2, cred, base, False, m)
+                    ctx = api.Ctx(sb.company, request.path, q2, cred, base, False, m, sb.strict_booleans)
                     prev = route.handler(ctx)[1]["data"][-1:]
             if prev:
                 body["data"] = prev + body["data"][:-1]
@@ -574,7 +578,7 @@ async def control(request: web.Request, sb: Sandbox) -> web.Response:
                 return _json(400, {"error": "query parameter 'path' is required"})
             base = "%s://%s" % (request.scheme, request.host)
             cred = sb.creds.get(request.query.get("client_id", ""), api.FULL) if request.query.get("client_id") else api.FULL
-            recs = api.dataset(sb.company, path, cred, base)
+            recs = api.dataset(sb.company, path, cred, base, strict_booleans=sb.strict_booleans)
             return _json(200, {"records": recs})
         if p == "/_sandbox/mutate" and meth == "POST":
             b = orjson.loads(await request.read() or b"{}")
@@ -599,6 +603,8 @@ async def control(request: web.Request, sb: Sandbox) -> web.Response:
             cred = credential_from(b)
             sb.creds[cred.client_id] = cred
             return _json(200, {"client_id": cred.client_id})
+        if p == "/_sandbox/tokens" and meth == "GET":
+            return _json(200, {"tokens": list(sb.issued)})
         if p == "/_sandbox/health":
             return _json(200, {"ok": True})
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as e:

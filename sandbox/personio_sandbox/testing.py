@@ -121,8 +121,12 @@ class Sandbox:
     def reset_stats(self) -> None:
         self._call("POST", "/_sandbox/stats/reset", {})
 
-    def dataset(self, path: str) -> list:
-        return self._call("GET", "/_sandbox/dataset?" + urllib.parse.urlencode({"path": path}))["records"]
+    def dataset(self, path: str, client_id: str | None = None) -> list:
+        """Ground truth of a list path; with ``client_id`` as that credential sees it (attribute whitelist)."""
+        q = {"path": path}
+        if client_id:
+            q["client_id"] = client_id
+        return self._call("GET", "/_sandbox/dataset?" + urllib.parse.urlencode(q))["records"]
 
     def mutate(self, create: int = 0, update: int = 0, delete: int = 0, resources=None) -> dict:
         body = {"create": create, "update": update, "delete": delete}
@@ -142,6 +146,10 @@ class Sandbox:
 
     def add_credential(self, cred: dict) -> None:
         self._call("POST", "/_sandbox/credentials", cred)
+
+    def issued_tokens(self) -> list[str]:
+        """Every access token (v1 and v2) this sandbox process has issued, for leak checks on output."""
+        return self._call("GET", "/_sandbox/tokens")["tokens"]
 
     def config(self, **overrides) -> dict:
         cfg = {"client_id": self.client_id, "client_secret": self.client_secret, "base_url": self.url,

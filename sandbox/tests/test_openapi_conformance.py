@@ -61,7 +61,9 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env():
-    with Sandbox(employees=30, seed=3, rate_limits="off") as sb:
+    # --spec-strict-booleans: by default time-offs send half_day_start/half_day_end as 0/1 like the real API
+    # (issue 2 quirk; test_sandbox_quirks shows it); the official schema says boolean, so validate that mode.
+    with Sandbox(employees=30, seed=3, rate_limits="off", extra_args=["--spec-strict-booleans"]) as sb:
         e = Env(sb, requests.Session())
         cid, sec = sb.client_id, sb.client_secret
         e.v1 = e.post("/v1/auth", json={"client_id": cid, "client_secret": sec}).json()["data"]["token"]

@@ -54,9 +54,10 @@ def test_mutation_moves_timestamps_past_everything_and_incremental_reads_see_exa
         assert sorted(p["id"] for p in changed) == sorted(str(i) for i in created + updated)
         for i in updated:
             assert after[str(i)]["updated_at"] > before[str(i)]["updated_at"]
-        # v1 sees the same change
+        # v1 sees the same change, plus the boundary record (updated_since is inclusive)
+        boundary = {int(i) for i, p in before.items() if p["updated_at"] == newest and i in after}
         v1 = c.read_v1_offset("/v1/company/employees", updated_since=newest.replace("Z", ""))
-        assert {e["attributes"]["id"]["value"] for e in v1} == set(created + updated)
+        assert {e["attributes"]["id"]["value"] for e in v1} == set(created + updated) | boundary
 
 
 def test_mutation_of_absences_and_attendances_is_visible_through_their_updated_filters():
