@@ -90,7 +90,7 @@ def test_absence_balances_cover_every_employee(full_read, sandbox):
 def test_every_record_matches_its_stream_schema(full_read, sandbox):
     catalog = discover(SourcePersonio(config=full_read["config"]), full_read["config"]).catalog.catalog
     schemas = {s.name: s.json_schema for s in catalog.streams}
-    assert set(schemas) == set(ALL_STREAMS)
+    assert set(ALL_STREAMS) <= set(schemas)  # issue-5 streams: integration_tests/test_new_streams.py
     for stream, records in full_read["records"].items():
         validator = jsonschema.Draft7Validator(schemas[stream])
         for record in records:
