@@ -12,6 +12,8 @@ ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c426
 
 # ---- builder: a virtual environment with the connector and its pinned dependencies, from wheels only
 FROM ${BASE_IMAGE} AS builder
+# Lets scripts/build_image.sh prune this stage's leftover image (the legacy builder keeps it).
+LABEL io.airbyte.personio.stage="builder"
 COPY .build/wheelhouse/ /tmp/wheelhouse/
 # A venv works on both bases (Debian's system python is "externally managed"; the Airbyte base is not).
 RUN python3 -m venv /airbyte/venv \

@@ -101,6 +101,9 @@ if ! build -q >/dev/null 2>"$BUILD_DIR/docker-build.log"; then
   build
   exit 1
 fi
+# Leftovers of this and earlier builds: the builder stage and images the new tag replaced (dangling only).
+docker image prune -f --filter label=io.airbyte.personio.stage=builder >/dev/null 2>&1 || true
+docker image prune -f --filter "label=io.airbyte.name=airbyte/source-personio" >/dev/null 2>&1 || true
 docker run --rm "$IMAGE" spec | grep -q '"type": *"SPEC"' || die "$IMAGE spec did not print a SPEC message"
 size="$(docker image inspect -f '{{.Size}}' "$IMAGE")"
 log "built $IMAGE on $base: $((size / 1000000)) MB, ${SECONDS}s"
