@@ -169,6 +169,9 @@ class Attendance:
         self.overlay: dict[tuple[int, int], dict | None] = {}
         self.overlay_by_person: dict[int, set[int]] = {}
         self.extra: dict[int, list[dict]] = {}
+        # projects the generated periods refer to, fixed at generation: creating or deleting projects later
+        # must not re-assign the project of existing periods behind their updated_at
+        self.project_ids = [p["id"] for p in company.projects]
 
     def day_range(self, emp: dict) -> tuple[int, int]:
         lo = bisect.bisect_left(WORKDAYS, emp["hire_ts"])
@@ -210,10 +213,10 @@ class Attendance:
             a, b, typ = lunch + brk, end_min, "WORK"
         ds = day_str(day)
         upd = day + 18 * 3600 + (h >> 32) % 3600
-        projects = self.c.projects
+        projects = self.project_ids
         proj = None
         if typ == "WORK" and projects and (h >> 40) % 3 == 0:
-            proj = {"id": projects[(h >> 44) % len(projects)]["id"]}
+            proj = {"id": projects[(h >> 44) % len(projects)]}
         return {
             "id": self.make_id(p, j), "type": typ, "person": {"id": str(emp["id"])},
             "approval": {"status": "CONFIRMED"},

@@ -91,6 +91,9 @@ def _m_employees(c, rng, create, update, delete):
         for aid in [a["id"] for a in c.absences.values() if a["employee_id"] == eid]:
             del c.absences[aid]
         deleted.append(eid)
+    if create or update or delete:
+        for r in c.reports:  # custom reports are computed from current employee data: they were refreshed
+            r["refreshed_ts"] = c.clock
     return created, updated, deleted
 
 
@@ -184,7 +187,10 @@ def _m_projects(c, rng, create, update, delete):
         p["name"] += " (renamed)"
         p["updated_ts"] = c.tick()
         updated.append(p["id"])
-    pool = [p for p in pool if p["id"] not in updated and not any(q["parent_id"] == p["id"] for q in c.projects)]
+    # projects with sub-projects or tracked attendance are not deleted (no dangling references)
+    tracked = set(c.attendance.project_ids) if c.attendance else set()
+    pool = [p for p in pool if p["id"] not in updated and p["id"] not in tracked
+            and not any(q["parent_id"] == p["id"] for q in c.projects)]
     for p in rng.sample(pool, min(delete, len(pool))):
         c.projects.remove(p)
         deleted.append(p["id"])
@@ -245,6 +251,7 @@ def _m_applications(c, rng, create, update, delete):
         for cand in c.candidates:
             if a["id"] in cand["application_ids"]:
                 cand["application_ids"].remove(a["id"])
+                cand["updated_ts"] = c.tick()  # its applications list changed
         deleted.append(a["id"])
     return created, updated, deleted
 

@@ -152,3 +152,44 @@ def test_issued_tokens_lists_every_token_ever_issued_and_is_not_counted(sb):
     assert all(t.startswith("papi-") for t in toks)
     assert sb.stats()["requests_total"] == before
     assert "GET /_sandbox/tokens" not in sb.stats()["requests"]
+
+
+# ---------------------------------------------------------------- nothing changes behind a timestamp
+def _snapshot(company) -> dict:
+    from personio_sandbox import api
+
+    def by(path, key, ts):
+        return {key(r): (ts(r), r) for r in api.dataset(company, path)}
+    v1id = lambda r: r["attributes"]["id"]["value"] if isinstance(r["attributes"]["id"], dict) else r["attributes"]["id"]
+    snap = {
+        "v1 employees": by("/v1/company/employees", v1id, lambda r: r["attributes"]["last_modified_at"]["value"]),
+        "v1 time-offs": by("/v1/company/time-offs", v1id, lambda r: r["attributes"]["updated_at"]),
+        "v1 absence-periods": by("/v1/company/absence-periods", v1id, lambda r: r["attributes"]["updated_at"]),
+        "attendance": by("/v2/attendance-periods?person.id=10001,10002,10003,10004", lambda r: r["id"],
+                         lambda r: r["updated_at"]),
+        "compensations": by("/v2/compensations", lambda r: r["id"], lambda r: r["updated_at"]),
+    }
+    for path in ("/v2/persons", "/v2/absence-periods", "/v2/projects", "/v2/recruiting/candidates",
+                 "/v2/recruiting/applications", "/v2/recruiting/jobs"):
+        snap[path] = by(path, lambda r: r["id"], lambda r: r["updated_at"])
+    for rep in api.dataset(company, "/v1/company/custom-reports/reports"):
+        rid = rep["attributes"]["id"]
+        rows = api.dataset(company, "/v1/company/custom-reports/reports/%s" % rid)
+        meta = api.render(company, "/v1/company/custom-reports/reports/%s" % rid)[1]["data"][0]["attributes"]
+        snap["report " + rid] = {rid: (meta["data_refreshed_at"], rows)}
+    return snap
+
+
+def test_mutations_change_no_record_without_moving_its_timestamp():
+    from personio_sandbox.data import generate_company
+    c = generate_company(5, 12)
+    for step in ({"create": 2, "update": 3, "delete": 2}, {"delete": 9, "resources": ["employees"]},
+                 {"create": 1, "delete": 3, "resources": ["projects", "applications"]}):
+        before = _snapshot(c)
+        c.mutate(step.get("create", 0), step.get("update", 0), step.get("delete", 0), step.get("resources"))
+        after = _snapshot(c)
+        silent = [(name, k) for name, recs in before.items() for k, (ts, rec) in recs.items()
+                  if k in after[name] and after[name][k][1] != rec and after[name][k][0] == ts]
+        assert silent == [], step
+        changed = sum(after[n][k][1] != r for n, recs in before.items() for k, (_t, r) in recs.items() if k in after[n])
+        assert changed > 0  # the step did change existing records
