@@ -535,3 +535,83 @@ class BlankObjectsToNull(TypeTransformer):
         if ("object" in types or "array" in types) and "string" not in types:
             return None
         return value
+
+# --------------------------------------------------------------------------------------
+# Permissions (issue 5)
+# --------------------------------------------------------------------------------------
+
+# Every 403 error of the manifest's error handler says "... lacks access to <permission> needed by
+# stream <name> ...": the marker tells a missing scope/permission from any other failure.
+PERMISSION_MARKER = "lacks access to"
+
+
+def is_missing_permission(error: Any) -> bool:
+    """True for the manifest's HTTP 403 error (an exception or a trace error message)."""
+    message = getattr(error, "message", None) or ""
+    failure_type = getattr(error, "failure_type", None)
+    return PERMISSION_MARKER in str(message) and failure_type in (FailureType.config_error, "config_error")
+
+
+class MissingPermissionLogFilter:
+    """Turn the CDK's ``Exception while syncing stream X`` (ERROR + traceback) into one WARNING
+    ``Skipped stream X: <which scope or permission is missing>`` when the exception is the
+    manifest's HTTP 403 error.
+
+    Personio quirk: a credential grants v1 attributes and v2 scopes one by one, so a 403 on one
+    resource says nothing about the others; :class:`PermissionSkippingRead` lets the rest of the
+    sync go on and this filter keeps the log honest about what was skipped and why.
+    """
+
+    def filter(self, record: Any) -> bool:
+        exception = record.exc_info[1] if record.exc_info else None
+        if exception is not None and is_missing_permission(exception):
+            stream = record.getMessage().replace("Exception while syncing stream", "").strip() or "?"
+            record.msg = f"Skipped stream {stream}: {exception.message}"
+            record.args = ()
+            record.levelno, record.levelname = 30, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        elif record.levelno >= 40 and "failed with status code '403'" in str(record.msg):
+            # the CDK's own line for the refused request: part of the skip, not a sync error
+            record.levelno, record.levelname = 30, "WARNING"
+        return True
+
+
+class PermissionSkippingRead:
+    """Wrap a source's read messages: a stream that fails only because the credential lacks its
+    scope or permission (HTTP 403) is skipped -- its error trace is replaced by a WARN log naming
+    the missing scope -- and the sync ends successfully if nothing else failed. Any other failure
+    still fails the sync as before.
+    """
+
+    def __init__(self, logger: Any) -> None:
+        self.logger = logger
+        self.skipped: Dict[str, str] = {}
+        self.other_failures = False
+
+    def wrap(self, messages: Iterable[Any]) -> Iterable[Any]:
+        from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, Level, TraceType, Type
+
+        try:
+            for message in messages:
+                trace = message.trace if message.type == Type.TRACE else None
+                if trace is not None and trace.type == TraceType.ERROR and trace.error is not None:
+                    descriptor = trace.error.stream_descriptor
+                    if descriptor is not None and is_missing_permission(trace.error):
+                        self.skipped[descriptor.name] = trace.error.message
+                        continue
+                    self.other_failures = True
+                yield message
+        except AirbyteTracedException as error:
+            # the CDK's closing "streams did not sync successfully" error: swallowed only when
+            # every failed stream was skipped for a missing permission
+            if not self.skipped or self.other_failures or error.internal_message != "Concurrent read failure":
+                raise
+        if self.skipped:
+            summary = "; ".join(f"{name}: {reason}" for name, reason in sorted(self.skipped.items()))
+            yield AirbyteMessage(
+                type=Type.LOG,
+                log=AirbyteLogMessage(
+                    level=Level.WARN,
+                    message=f"Skipped {len(self.skipped)} stream(s) the Personio API credential may not read -- {summary}",
+                ),
+            )

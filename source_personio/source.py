@@ -21,6 +21,8 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_personio.components import (
+    MissingPermissionLogFilter,
+    PermissionSkippingRead,
     PersonioTokenAuthenticator,
     personio_headers,
     validate_base_url,
@@ -38,6 +40,16 @@ CHECK_PROBES = (
     ("v1", "/v1/company/custom-reports/reports", {}, "custom reports"),
     ("v2", "/v2/attendance-periods", {"limit": 1}, "scope personio:attendances:read"),
     ("v2", "/v2/projects", {"limit": 1}, "scope personio:projects:read"),
+    # v2 HR data and recruiting (issue 5)
+    ("v1", "/v1/company/employees/attributes", {}, "employee attributes"),
+    ("v2", "/v2/persons", {"limit": 1}, "scope personio:persons:read"),
+    ("v2", "/v2/absence-periods", {"limit": 1}, "scope personio:absences:read"),
+    ("v2", "/v2/legal-entities", {"limit": 1}, "scope personio:legal-entities:read"),
+    ("v2", "/v2/org-units", {"limit": 1, "type": "department"}, "scope personio:org-units:read"),
+    ("v2", "/v2/cost-centers", {"limit": 1}, "scope personio:cost-centers:read"),
+    ("v2", "/v2/workplaces", {"limit": 1}, "scope personio:workplaces:read"),
+    ("v2", "/v2/compensations/types", {"limit": 1}, "scope personio:compensations:read"),
+    ("v2", "/v2/recruiting/candidates", {"limit": 1}, "scope personio:recruiting:read"),
 )
 
 
@@ -60,8 +72,13 @@ class SourcePersonio(YamlDeclarativeSource):
             problems = run_check_probes(config, logger)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        if problems:
+        missing = [p for p in problems if isinstance(p, MissingAccess)]
+        if len(problems) > len(missing) or (missing and missing[0].count == len(CHECK_PROBES)):
             return AirbyteConnectionStatus(status=Status.FAILED, message=" ".join(problems))
+        if missing:
+            # The credentials work: streams needing what is missing are skipped (with a warning) at read time.
+            logger.warning(missing[0])
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=str(missing[0]))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
@@ -76,7 +93,18 @@ class SourcePersonio(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         validate_config(config)
-        yield from super().read(logger, config, catalog, state)
+        # Streams the credential lacks a scope or permission for are skipped with a warning (issue 5).
+        log_filter = MissingPermissionLogFilter()
+        targets = {logger, logging.getLogger(f"airbyte.{self.name}")}
+        for each in (logging.getLogger(), logging.getLogger("airbyte"), logger):
+            targets.update(each.handlers)
+        for each in targets:
+            each.addFilter(log_filter)
+        try:
+            yield from PermissionSkippingRead(logger).wrap(super().read(logger, config, catalog, state))
+        finally:
+            for each in targets:
+                each.removeFilter(log_filter)
 
 
 def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> List[str]:
@@ -131,14 +159,27 @@ def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> List[
                 other.append(f"GET {path} answered success=false{_detail(response)}.")
             else:
                 logger.info(f"check: GET {path} OK")
-    problems = []
+    problems: List[str] = []
     if missing:
         problems.append(
-            "The Personio API credential lacks access to: " + "; ".join(missing) + ". Grant these in Personio > "
-            "Settings > Integrations > API credentials (v1 resources and attributes, v2 scopes)."
+            MissingAccess(
+                "The Personio API credential lacks access to: " + "; ".join(missing) + ". Streams that need it are "
+                "skipped with a warning; grant it in Personio > Settings > Integrations > API credentials "
+                "(v1 resources and attributes, v2 scopes) to sync them.",
+                count=len(missing),
+            )
         )
     problems.extend(other)
     return problems
+
+
+class MissingAccess(str):
+    """A check problem that only says which permissions or scopes are missing (``count`` of them)."""
+
+    def __new__(cls, text: str, count: int = 0) -> "MissingAccess":
+        value = super().__new__(cls, text)
+        value.count = count
+        return value
 
 
 def _detail(response: requests.Response) -> str:

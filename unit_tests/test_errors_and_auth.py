@@ -164,28 +164,34 @@ def test_5xx_is_retried_a_bounded_number_of_times_then_fails_clearly(config, sle
     assert failure_type_of(output, "server error (HTTP 5xx) on stream document_categories") == FailureType.transient_error
 
 
-def test_v1_403_is_a_config_error_naming_the_missing_permission(config):
+def _warnings(output):
+    return [m.log.message for m in output.logs if m.log.level.value == "WARN"]
+
+
+def test_v1_403_skips_the_stream_with_a_warning_naming_the_missing_permission(config):
     with HttpMocker() as http:
         mock_auth(http)
         http.get(
             CATEGORIES,
             json_response({"success": False, "error": {"code": 403, "message": "Provided authorization is not valid"}}, 403),
         )
-        output = read_stream("document_categories", config, expecting_exception=True)
-    assert failure_type_of(output, "lacks access to document categories") == FailureType.config_error
-    message = next(m for m in error_messages(output) if "lacks access" in m)
+        output = read_stream("document_categories", config)
+    assert not output.errors and output.records == []
+    message = next(m for m in _warnings(output) if m.startswith("Skipped stream document_categories:"))
+    assert "lacks access to document categories" in message
     assert "Provided authorization is not valid" in message and "API credentials" in message
 
 
-def test_v2_403_is_a_config_error_naming_the_scope(config):
+def test_v2_403_skips_the_stream_with_a_warning_naming_the_scope(config):
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
         http.get(
             HttpRequest(f"{BASE}/v2/projects", query_params={"limit": "100"}),
             json_response({"errors": [{"title": "Forbidden", "detail": "Missing scope personio:projects:read"}]}, 403),
         )
-        output = read_stream("projects", config, expecting_exception=True)
-    assert failure_type_of(output, "Missing scope personio:projects:read") == FailureType.config_error
+        output = read_stream("projects", config)
+    assert not output.errors
+    assert any(m.startswith("Skipped stream projects:") and "Missing scope personio:projects:read" in m for m in _warnings(output))
 
 
 def test_success_false_in_a_200_body_is_an_error_not_an_empty_page(config):

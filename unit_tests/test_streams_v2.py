@@ -275,3 +275,73 @@ def test_stage_transitions_are_read_per_application_with_a_string_application_id
         ("3000001", "2024-02-03T00:00:00Z"),
         ("3000001", "2024-02-01T00:00:00Z"),
     ]
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def test_a_stream_without_scope_is_skipped_while_the_others_are_read(config):
+    from airbyte_cdk.test.catalog_builder import CatalogBuilder
+    from airbyte_cdk.test.entrypoint_wrapper import read
+
+    from source_personio.source import SourcePersonio
+
+    catalog = CatalogBuilder().with_stream("cost_centers", SyncMode.full_refresh).with_stream("recruiting_jobs", SyncMode.full_refresh).build()
+    with HttpMocker() as http:
+        mock_auth(http, v1=False, v2=True)
+        http.get(v2_request("/cost-centers", limit="100"), v2_page([{"id": "1", "name": "CC"}]))
+        http.get(
+            v2_request("/recruiting/jobs", limit="200"),
+            json_response({"errors": [{"title": "Forbidden", "detail": "The access token does not have the required scope"}]}, 403),
+        )
+        output = read(SourcePersonio(catalog=catalog, config=config), config, catalog)
+    assert not output.errors
+    assert [r.record.data["id"] for r in output.records] == ["1"]
+    warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
+    assert any(w.startswith("Skipped stream recruiting_jobs:") and "personio:recruiting:read" in w for w in warnings)
+
+
+def test_a_stream_failing_for_another_reason_still_fails_the_sync(config, sleeps):
+    with HttpMocker() as http:
+        mock_auth(http, v1=False, v2=True)
+        http.get(v2_request("/cost-centers", limit="100"), json_response({"errors": [{"title": "Bad request"}]}, 400))
+        output = read_stream("cost_centers", config, expecting_exception=True)
+    assert output.errors
+
+
+def test_check_fails_when_the_credential_may_read_nothing(config):
+    import logging
+
+    from airbyte_cdk.models import Status
+
+    from source_personio.source import CHECK_PROBES, SourcePersonio
+
+    with HttpMocker() as http:
+        mock_auth(http, v1=True, v2=True)
+        for version, path, params, _ in CHECK_PROBES:
+            request = HttpRequest(f"{BASE}{path}", query_params={k: str(v) for k, v in params.items()} or None)
+            body = {"success": False, "error": {"code": 403, "message": "Forbidden"}} if version == "v1" else {"errors": [{"title": "Forbidden"}]}
+            http.get(request, json_response(body, 403))
+        status = SourcePersonio(config=config).check(logging.getLogger("test"), config)
+    assert status.status == Status.FAILED
+    assert "personio:recruiting:read" in status.message and "employees" in status.message
+
+
+def test_missing_permission_log_filter_downgrades_only_403_failures():
+    import logging
+
+    from airbyte_cdk.models import FailureType
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+    from source_personio.components import MissingPermissionLogFilter
+
+    def record(message, exc=None):
+        return logging.LogRecord("airbyte", logging.ERROR, __file__, 1, message, (), (type(exc), exc, None) if exc else None)
+
+    forbidden = AirbyteTracedException(message="The Personio API credential lacks access to X needed by stream s", failure_type=FailureType.config_error)
+    other = AirbyteTracedException(message="Personio had a server error", failure_type=FailureType.transient_error)
+    skipped, failed = record("Exception while syncing stream s", forbidden), record("Exception while syncing stream s", other)
+    MissingPermissionLogFilter().filter(skipped)
+    MissingPermissionLogFilter().filter(failed)
+    assert (skipped.levelname, skipped.getMessage(), skipped.exc_info) == ("WARNING", f"Skipped stream s: {forbidden.message}", None)
+    assert failed.levelname == "ERROR" and failed.exc_info
