@@ -431,12 +431,21 @@ class PersonioCursorPagination(PaginationStrategy):
     is absolute elsewhere; some list examples point at the wrong path; and a ``next`` link
     pointing at the page just read has been reported (infinite loop). So only the ``cursor``
     query value is taken from the link (path and host are ignored; filters are re-sent by the
-    requester) and pagination stops when the cursor is absent or repeats.
+    requester) and pagination stops when the cursor is absent. A ``next`` cursor equal to the
+    one just requested is re-requested up to ``max_cursor_repeats`` times (a transient glitch
+    then loses nothing); if it keeps repeating the stream fails with a clear error instead of
+    looping forever or silently stopping with the rest of the data unread.
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     page_size: Optional[int] = None
+    max_cursor_repeats: int = 2
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream_name = str((parameters or {}).get("name") or "a v2 stream")
+        self._repeats: Dict[str, int] = {}
+        self._repeats_lock = threading.Lock()
 
     @property
     def initial_token(self) -> Optional[Any]:
@@ -459,12 +468,111 @@ class PersonioCursorPagination(PaginationStrategy):
         if not href:
             return None
         cursor = (parse_qs(urlsplit(href).query).get("cursor") or [None])[0]
-        if not cursor or cursor == last_page_token_value:
+        if not cursor:
             return None
+        if cursor == last_page_token_value:
+            with self._repeats_lock:
+                repeats = self._repeats[cursor] = self._repeats.get(cursor, 0) + 1
+            if repeats > int(self.max_cursor_repeats):
+                raise AirbyteTracedException(
+                    message=(
+                        f"Personio kept answering stream {self._stream_name} with a next link to the page just read "
+                        f"(the same cursor {repeats} times in a row), so the rest of the stream cannot be reached. "
+                        "The sync stopped rather than loop forever or skip data; retry later or contact Personio support."
+                    ),
+                    failure_type=FailureType.system_error,
+                )
         return cursor
 
     def get_page_size(self) -> Optional[int]:
         return int(self.page_size) if self.page_size else None
+
+
+def _v1_record_id(item: Any) -> Any:
+    """The id of a raw v1 list item: ``attributes.id.value`` (employees) or ``attributes.id``."""
+    if not isinstance(item, dict):
+        return None
+    attributes = item.get("attributes") if isinstance(item.get("attributes"), dict) else item
+    value = attributes.get("id")
+    return value.get("value") if isinstance(value, dict) else value
+
+
+@dataclass
+class ShiftTolerantV1Pagination(PaginationStrategy):
+    """v1 ``limit``/``offset`` paging that neither skips nor stops early when Personio's pages shift.
+
+    Personio quirks: a record has been served on two consecutive pages (time-offs "pages 7/8")
+    while the record that belonged there went missing, and ``metadata.total_elements`` drifts
+    between pages. So the end is an empty or short page (never ``total_elements``), and when a
+    page starts with records of the previous page it is requested once more; if the overlap
+    persists the window really moved, and a record-offset endpoint advances only by the new
+    records (a page-number endpoint's next page carries the pushed-out records anyway).
+    ``offset_unit`` is ``record`` (employees, time-off-types) or ``page`` (time-offs, from 1).
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    page_size: int = 100
+    offset_unit: str = "record"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        if self.offset_unit not in ("record", "page"):
+            raise ValueError(f"offset_unit must be record or page, got {self.offset_unit!r}")
+        self.page_size = int(self.page_size)
+        self._stream_name = str((parameters or {}).get("name") or "a v1 stream")
+        self._pages: Dict[str, Dict[str, Any]] = {}  # per slice: ids of the previous page, page re-requested
+        self._lock = threading.Lock()
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return 0 if self.offset_unit == "record" else 1
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any],
+        page_size_override: Optional[int] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Optional[Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return None
+        token = self.initial_token if last_page_token_value is None else int(last_page_token_value)
+        key = repr(sorted((stream_slice or {}).items()))
+        ids = [_v1_record_id(item) for item in items]
+        with self._lock:
+            state = self._pages.setdefault(key, {"ids": set(), "retried": None})
+            if token == self.initial_token:
+                state.update(ids=set(), retried=None)
+            overlap = sum(1 for i in ids if i is not None and i in state["ids"])
+            if overlap and state["retried"] != token:
+                state["retried"] = token  # ask for the same page once more; keep the previous page's ids
+                return token
+            state["ids"] = set(ids)
+        if len(items) < self.page_size:
+            with self._lock:
+                self._pages.pop(key, None)
+            return None
+        if self.offset_unit == "page":
+            return token + 1
+        if len(items) - overlap <= 0:
+            raise AirbyteTracedException(
+                message=(
+                    f"Personio served stream {self._stream_name} the same records again at offset {token}, so the rest "
+                    "cannot be reached. The sync stopped rather than loop forever or skip data; retry later."
+                ),
+                failure_type=FailureType.system_error,
+            )
+        return token + len(items) - overlap
+
+    def get_page_size(self) -> Optional[int]:
+        return self.page_size
 
 
 @dataclass

@@ -90,9 +90,16 @@ def test_cursor_pagination_stops_without_a_next_link(cursor_pagination):
     assert cursor_pagination.next_page_token(response(body), 1, None, "x") is None
 
 
-def test_cursor_pagination_stops_when_the_cursor_repeats(cursor_pagination):
+def test_cursor_pagination_re_requests_a_repeated_cursor_twice_then_fails_clearly(cursor_pagination):
+    """A next link repeating the cursor just read is retried (a glitch loses nothing), but never
+    followed forever and never taken as the end of the data (that would silently drop the rest)."""
     body = {"_data": [{}], "_meta": {"links": {"next": {"href": "/v2/persons?cursor=same"}}}}
-    assert cursor_pagination.next_page_token(response(body), 1, None, "same") is None
+    assert cursor_pagination.next_page_token(response(body), 1, None, "same") == "same"
+    assert cursor_pagination.next_page_token(response(body), 1, None, "same") == "same"
+    with pytest.raises(AirbyteTracedException) as error:
+        cursor_pagination.next_page_token(response(body), 1, None, "same")
+    assert "same cursor 3 times" in error.value.message
+    assert error.value.failure_type == FailureType.system_error
 
 
 # ---------------------------------------------------------------- CustomReportPagination
