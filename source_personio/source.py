@@ -21,6 +21,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_personio.components import (
+from source_personio.pacing import PersonioRateLimits
     MissingPermissionLogFilter,
     PermissionSkippingRead,
     PersonioTokenAuthenticator,
@@ -65,6 +66,9 @@ class SourcePersonio(YamlDeclarativeSource):
     ) -> None:
         super().__init__(path_to_yaml=str(MANIFEST_PATH), catalog=catalog, config=config, state=state)
 
+        # One pacer for every requester of this sync (see pacing.py): the manifest's api_budget can only
+        # express first-match CDK policies, so the component factory is handed ours before streams are built.
+        self._constructor._api_budget = PersonioRateLimits()
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove the credentials for v1 and v2 and name every permission or scope that is missing."""
         try:

@@ -1,0 +1,170 @@
+"""What a sync *must* cost against the sandbox: ``min_requests`` and ``floor_s`` for `make bench`.
+
+min_requests -- the fewest requests that return every record a sync returns: per list endpoint
+``ceil(records / largest page the sandbox allows)`` (one request for an empty list), per substream
+one such count per parent record, plus one token per API version used. Record counts are the
+sandbox's own ground truth, computed in-process from the same seed and company size
+(``personio_sandbox.data.generate_company`` + ``personio_sandbox.api.dataset``), with the filters
+the connector sends for the bench's ``start_date``.
+
+floor_s -- the time those requests need at the sandbox's documented rate limits: the slowest
+bucket decides (v1: 2,000/min per client overall, employees 300/min with 15/s bursts; v2: a
+token bucket per endpoint, rate = burst = the documented per-second figure).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from personio_sandbox import api
+from personio_sandbox import data as D
+from personio_sandbox.server import DOCUMENTED
+
+# Largest page each list endpoint accepts in the sandbox. Endpoints whose limit has no maximum
+# (time-offs, absence-periods, time-off-types) count at 200, Personio's documented default: an
+# unbounded page would make memory grow with the company.
+PAGE = {
+    "/v1/company/employees": 100,
+    "/v1/company/employees?updated_since": 200,
+    "/v1/company/time-offs": 200,
+    "/v1/company/absence-periods": 200,
+    "/v1/company/time-off-types": 200,
+    "/v1/company/custom-reports/reports/{report_id}": 1000,
+    "/v2/persons": 50,
+    "/v2/persons/{person_id}/employments": 50,
+    "/v2/absence-periods/{id}/breakdowns": 28,
+    "/v2/recruiting/candidates": 200,
+    "/v2/recruiting/applications": 200,
+    "/v2/recruiting/applications/{id}/stage-transitions": 200,
+    "/v2/recruiting/jobs": 200,
+    "/v2/recruiting/categories": 200,
+}
+V2_DEFAULT_PAGE = 100
+
+
+def pages(n: int, size: int) -> int:
+    return max(1, math.ceil(n / size))
+
+
+@dataclass
+class Model:
+    company: D.Company
+    start_date: str  # YYYY-MM-DD, the connector's start_date
+
+    def count(self, path: str) -> int:
+        return len(api.dataset(self.company, path))
+
+    def ids(self, path: str, key: str = "id") -> List:
+        return [r[key] if key in r else r["attributes"][key] for r in api.dataset(self.company, path)]
+
+
+# Requests one full read of an endpoint needs, by sandbox path template. Filters mirror the
+# connector's requests for a first sync from start_date.
+def _list(path: str, template: Optional[str] = None, query: str = "") -> Callable[[Model], int]:
+    template = template or path
+    size = PAGE.get(template, V2_DEFAULT_PAGE)
+    return lambda m: pages(m.count(path + (query.format(start=m.start_date) if query else "")), size)
+
+
+def _employments(m: Model) -> int:
+    return sum(pages(len(e["employments"]), 50) for e in m.company.employees.values())
+
+
+def _per_parent(parent: str, child: str, size: int, key: str = "id") -> Callable[[Model], int]:
+    """A substream: one full read of ``child`` (``{}`` = the parent's id) per parent record."""
+    return lambda m: sum(pages(m.count(child.format(pid)), size) for pid in m.ids(parent.format(start=m.start_date), key))
+
+
+# the breakdowns stream reads every absence period as its parent (not only those since start_date)
+_breakdowns = _per_parent("/v2/absence-periods", "/v2/absence-periods/{}/breakdowns", 28)
+_stage_transitions = _per_parent("/v2/recruiting/applications", "/v2/recruiting/applications/{}/stage-transitions", 200)
+_reports = _per_parent("/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{}", 1000)
+
+
+ENDPOINT_MIN: Dict[str, Callable[[Model], int]] = {
+    "/v1/company/employees": _list("/v1/company/employees"),
+    "/v1/company/employees/{employee_id}/absences/balance": lambda m: len(m.company.employees),
+    "/v1/company/employees/attributes": lambda m: 1,
+    "/v1/company/custom-reports/columns": lambda m: 1,
+    "/v1/company/time-off-types": lambda m: 1,
+    "/v1/company/time-offs": _list("/v1/company/time-offs", query="?updated_from={start}"),
+    "/v1/company/absence-periods": _list("/v1/company/absence-periods", query="?updated_from={start}"),
+    "/v1/company/document-categories": lambda m: 1,
+    "/v1/company/custom-reports/reports": lambda m: 1,
+    "/v1/company/custom-reports/reports/{report_id}": _reports,
+    "/v2/attendance-periods": _list("/v2/attendance-periods", query="?updated_at.gte={start}T00:00:00"),
+    "/v2/absence-periods": _list("/v2/absence-periods", query="?updated_at.gte={start}T00:00:00"),
+    "/v2/absence-periods/{id}/breakdowns": _breakdowns,
+    "/v2/persons": _list("/v2/persons"),
+    "/v2/persons/{person_id}/employments": _employments,
+    "/v2/projects": _list("/v2/projects"),
+    "/v2/absence-types": _list("/v2/absence-types"),
+    "/v2/legal-entities": _list("/v2/legal-entities"),
+    "/v2/cost-centers": _list("/v2/cost-centers"),
+    "/v2/workplaces": _list("/v2/workplaces"),
+    "/v2/compensations/types": _list("/v2/compensations/types"),
+    "/v2/recruiting/candidates": _list("/v2/recruiting/candidates"),
+    "/v2/recruiting/applications": _list("/v2/recruiting/applications"),
+    "/v2/recruiting/applications/{id}/stage-transitions": _stage_transitions,
+    "/v2/recruiting/jobs": _list("/v2/recruiting/jobs"),
+    "/v2/recruiting/categories": _list("/v2/recruiting/categories"),
+}
+
+
+def min_requests(model: Model, requested: Mapping[str, int]) -> Tuple[Dict[str, int], List[str]]:
+    """Minimal requests per endpoint the sync touched (``requested``: the sandbox's ``"GET /tmpl": n``).
+
+    Endpoints this model does not know (a stream added later) count at what was requested and are
+    returned in the second list, so the bench can say so instead of guessing.
+    """
+    out: Dict[str, int] = {}
+    unmodelled: List[str] = []
+    for key, n in requested.items():
+        method, _, template = key.partition(" ")
+        if template in ("/v1/auth", "/v2/auth/token"):
+            out[key] = 1
+        elif template in ENDPOINT_MIN:
+            try:
+                out[key] = ENDPOINT_MIN[template](model)
+            except Exception as error:  # a model bug must not lose a long bench run
+                out[key] = n
+                unmodelled.append(f"{key} ({type(error).__name__}: {error})")
+        else:
+            out[key] = n
+            unmodelled.append(key)
+    return out, unmodelled
+
+
+# ------------------------------------------------------------------ floor
+def window_time(n: int, limit: int, span: float) -> float:
+    """Fixed window of ``limit`` per ``span`` seconds starting with the first request."""
+    return math.floor((n - 1) / limit) * span if n > 0 else 0.0
+
+
+def bucket_time(n: int, rate: float, burst: float) -> float:
+    """Token bucket starting full."""
+    return max(0.0, (n - burst) / rate)
+
+
+def floor_seconds(per_endpoint: Mapping[str, int], limits: Mapping = DOCUMENTED) -> Tuple[float, Dict[str, float]]:
+    """Time the given requests need at the sandbox's rate limits: the slowest bucket."""
+    buckets: Dict[str, float] = {}
+    v1_total = 0
+    for key, n in per_endpoint.items():
+        _, _, template = key.partition(" ")
+        if template in ("/v1/auth", "/v2/auth/token"):
+            continue
+        if template.startswith("/v1/"):
+            v1_total += n
+            if template == "/v1/company/employees":
+                burst = limits["v1_employees_burst_per_s"]
+                buckets["v1 employees"] = max(
+                    window_time(n, limits["v1_employees_per_min"], 60.0), bucket_time(n, burst, burst)
+                )
+        elif template.startswith("/v2/"):
+            rate = limits["v2"].get(template, limits["v2_default_per_s"])
+            buckets[f"v2 {template}"] = bucket_time(n, rate, rate)
+    buckets["v1 overall"] = window_time(v1_total, limits["v1_overall_per_min"], 60.0)
+    return max(buckets.values() or [0.0]), buckets

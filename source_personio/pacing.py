@@ -1,0 +1,166 @@
+"""Client-side pacing for Personio's rate limits, shared by every stream and worker of a sync.
+
+Personio quirks this exists for:
+* v1 limits are per client across *all* v1 endpoints (2,000/min), with a second, tighter limit on
+  ``GET /v1/company/employees`` (300/min, bursts of 15/s): one request counts against two limits,
+  which the CDK's ``HTTPAPIBudget`` cannot say (it applies the first matching policy only);
+* v2 limits are token buckets per endpoint, announced on every response in
+  ``x-ratelimit-replenish-rate`` / ``x-ratelimit-burst-capacity``; no official numbers exist, so
+  the documented figures (persons 30/s, absence periods 10/s, others 10/s) are used until a
+  response says otherwise;
+* a 429 carries no ``Retry-After`` or reset header: the CDK's budget would then treat the whole
+  window as exhausted (a 60 s stall); here a v2 429 only empties that endpoint's bucket and the
+  error handler retries.
+
+Each request waits (in its worker thread) until every limit that applies to it has room, then
+takes its slot in all of them at once. Small margins keep the client just inside the server's
+limits: windows are 1 s longer, buckets keep one token in reserve.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional
+from urllib.parse import urlsplit
+
+import requests
+
+from airbyte_cdk.sources.streams.call_rate import APIBudget
+
+DOCUMENTED_LIMITS: Dict[str, Any] = {
+    "v1_per_min": 2000,
+    "v1_employees_per_min": 300,
+    "v1_employees_burst_per_s": 15,
+    "v2_default_per_s": 10,
+    "v2_per_s": {"/v2/persons": 30, "/v2/absence-periods": 10},
+}
+WINDOW_MARGIN_S = 1.0
+BUCKET_RESERVE = 1.0
+
+
+class TokenBucket:
+    """``rate`` tokens per second up to ``burst``; starts full. Times are absolute (monotonic)."""
+
+    def __init__(self, rate: float, burst: float, now: float):
+        self.rate, self.burst = float(rate), max(1.0, float(burst))
+        self.tokens, self.t = self.burst, now
+
+    def _tokens_at(self, at: float) -> float:
+        return min(self.burst, self.tokens + max(0.0, at - self.t) * self.rate)
+
+    def earliest(self, now: float) -> float:
+        base = max(now, self.t)
+        tokens = self._tokens_at(base)
+        return base if tokens >= 1 else base + (1 - tokens) / self.rate
+
+    def take(self, at: float) -> None:
+        self.tokens, self.t = self._tokens_at(at) - 1, max(at, self.t)
+
+    def drain(self, now: float) -> None:
+        self.tokens, self.t = 0.0, max(now, self.t)
+
+
+class MovingWindow:
+    """At most ``limit`` requests in any ``span`` seconds."""
+
+    def __init__(self, limit: int, span: float):
+        self.limit, self.span = int(limit), float(span)
+        self.grants: List[float] = []
+
+    def earliest(self, now: float) -> float:
+        if len(self.grants) < self.limit:
+            return now
+        return max(now, self.grants[-self.limit] + self.span)
+
+    def take(self, at: float) -> None:
+        bisect.insort(self.grants, at)
+        if len(self.grants) > self.limit:
+            del self.grants[: len(self.grants) - self.limit]
+
+
+_ID_SEGMENT = re.compile(r"\d")
+
+
+def endpoint_of(path: str) -> str:
+    """``/v2/persons/123/employments`` -> ``/v2/persons/{}/employments``: Personio limits per endpoint."""
+    version, _, rest = path.strip("/").partition("/")
+    return "/" + "/".join([version] + ["{}" if _ID_SEGMENT.search(seg) else seg for seg in rest.split("/")])
+
+
+class PersonioRateLimits(APIBudget):
+    """An API budget (the CDK's ``HttpClient`` calls :meth:`acquire_call` before every attempt and
+    :meth:`update_from_response` after it) that paces requests to Personio's rate limits."""
+
+    def __init__(
+        self,
+        limits: Optional[Mapping[str, Any]] = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        super().__init__(policies=[])
+        self.limits = {**DOCUMENTED_LIMITS, **(limits or {})}
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._v1 = MovingWindow(self.limits["v1_per_min"], 60 + WINDOW_MARGIN_S)
+        self._employees = MovingWindow(self.limits["v1_employees_per_min"], 60 + WINDOW_MARGIN_S)
+        burst = self.limits["v1_employees_burst_per_s"]
+        self._employees_burst = TokenBucket(burst, burst - BUCKET_RESERVE, clock())
+        self._v2: Dict[str, TokenBucket] = {}
+
+    def _v2_bucket(self, endpoint: str, now: float) -> TokenBucket:
+        bucket = self._v2.get(endpoint)
+        if bucket is None:
+            rate = self.limits["v2_per_s"].get(endpoint, self.limits["v2_default_per_s"])
+            bucket = self._v2[endpoint] = TokenBucket(rate, rate - BUCKET_RESERVE, now)
+        return bucket
+
+    def limits_for(self, url: str, now: float) -> list:
+        path = urlsplit(url).path
+        version = path.find("/v1/"), path.find("/v2/")
+        if version[0] >= 0 and (version[1] < 0 or version[0] < version[1]):
+            path = path[version[0] :]
+            if path.rstrip("/") == "/v1/company/employees":
+                return [self._v1, self._employees, self._employees_burst]
+            return [self._v1]
+        if version[1] >= 0:
+            return [self._v2_bucket(endpoint_of(path[version[1] :]), now)]
+        return []
+
+    def acquire_call(self, request: Any, block: bool = True, timeout: Optional[float] = None) -> None:
+        url = getattr(request, "url", None) or ""
+        with self._lock:
+            now = self._clock()
+            limits = self.limits_for(url, now)
+            if not limits:
+                return
+            at = max(limit.earliest(now) for limit in limits)
+            for limit in limits:
+                limit.take(at)
+        wait = at - now
+        if wait > 0:
+            self._sleep(wait)
+
+    def update_from_response(self, request: Any, response: Any) -> None:
+        if not isinstance(response, requests.Response):
+            return
+        headers = response.headers
+        rate, burst = headers.get("x-ratelimit-replenish-rate"), headers.get("x-ratelimit-burst-capacity")
+        if rate is None and response.status_code != 429:
+            return
+        url = getattr(request, "url", None) or response.url or ""
+        with self._lock:
+            now = self._clock()
+            limits = [l for l in self.limits_for(url, now) if isinstance(l, TokenBucket) and l is not self._employees_burst]
+            for bucket in limits:
+                try:
+                    if rate is not None and float(rate) > 0:
+                        bucket.rate = float(rate)
+                    if burst is not None and float(burst) >= 1:
+                        bucket.burst = max(1.0, float(burst) - BUCKET_RESERVE)
+                except ValueError:
+                    pass
+                if response.status_code == 429:
+                    bucket.drain(now)
