@@ -20,8 +20,8 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.components import (
 from source_personio.pacing import PersonioRateLimits
+from source_personio.components import (
     MissingPermissionLogFilter,
     PermissionSkippingRead,
     PersonioTokenAuthenticator,
@@ -69,6 +69,7 @@ class SourcePersonio(YamlDeclarativeSource):
         # One pacer for every requester of this sync (see pacing.py): the manifest's api_budget can only
         # express first-match CDK policies, so the component factory is handed ours before streams are built.
         self._constructor._api_budget = PersonioRateLimits()
+
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove the credentials for v1 and v2 and name every permission or scope that is missing."""
         try:
