@@ -82,6 +82,18 @@ def validate_base_url(base_url: Optional[str]) -> str:
 
 def validate_config(config: Mapping[str, Any]) -> None:
     """Raise a config-error trace for problems a user can fix in the form."""
+    for key in ("client_id", "client_secret", "base_url", "start_date", "app_id", "partner_id"):
+        if config.get(key) is not None and not isinstance(config.get(key), str):
+            raise AirbyteTracedException(
+                message=f"{key} must be a string, got a {type(config.get(key)).__name__}.",
+                failure_type=FailureType.config_error,
+            )
+    backoff = config.get("retry_backoff_seconds")
+    if backoff is not None and (isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not 0 <= backoff <= 60):
+        raise AirbyteTracedException(
+            message=f"retry_backoff_seconds must be a number between 0 and 60, got {backoff!r}.",
+            failure_type=FailureType.config_error,
+        )
     missing = [k for k in ("client_id", "client_secret") if not str(config.get(k) or "").strip()]
     if missing:
         raise AirbyteTracedException(

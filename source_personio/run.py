@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import datetime, timezone
 from typing import Any, List, Mapping, Optional
@@ -71,7 +72,16 @@ def create_source(args: List[str]) -> SourcePersonio:
     catalog = SourcePersonio.read_catalog(catalog_path) if catalog_path else None
     if state_path:
         _load_json(state_path, "state")
-    state = SourcePersonio.read_state(state_path) if state_path else None
+    try:
+        state = SourcePersonio.read_state(state_path) if state_path else None
+    except Exception as error:  # e.g. a legacy per-connector dict or a list of non-messages
+        raise AirbyteTracedException(
+            message=(
+                f"The state file {state_path} is not Airbyte state for this connector ({type(error).__name__}). "
+                "Reset the connection's state to sync from start_date again."
+            ),
+            failure_type=FailureType.config_error,
+        ) from None
     return SourcePersonio(catalog=catalog, config=config, state=state)
 
 
@@ -94,7 +104,26 @@ def run(args: Optional[List[str]] = None) -> None:
     except Exception as error:  # e.g. a catalog that is not a valid ConfiguredAirbyteCatalog
         _print(_trace(f"Could not start source-personio: {type(error).__name__}: {error}", FailureType.config_error))
         sys.exit(1)
-    launch(source, args)
+    if "--debug" not in args:
+        for handler in {*logging.getLogger().handlers, *logging.getLogger("airbyte").handlers}:
+            handler.addFilter(_no_traceback_for_traced_errors)
+    try:
+        launch(source, args)
+    except AirbyteTracedException as error:
+        # The CDK's exception hook would first log this error again with a Python traceback; the
+        # TRACE message (whose stack_trace field keeps it) is all a user needs to see.
+        error.emit_message()
+        sys.exit(1)
+
+
+def _no_traceback_for_traced_errors(record: logging.LogRecord) -> bool:
+    """Log lines about an AirbyteTracedException keep their text but drop the Python traceback:
+    the error's TRACE message already carries it (stack_trace), and a user-facing log should not
+    show one. ``--debug`` keeps them."""
+    if record.exc_info and isinstance(record.exc_info[1], AirbyteTracedException):
+        record.exc_info = None
+        record.exc_text = None
+    return True
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     Status,
 )
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -97,6 +98,7 @@ class SourcePersonio(YamlDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
+        check_catalog_and_state(self, config, catalog, state)
         validate_config(config)
         # Streams the credential lacks a scope or permission for are skipped with a warning (issue 5).
         log_filter = MissingPermissionLogFilter()
@@ -110,6 +112,40 @@ class SourcePersonio(YamlDeclarativeSource):
         finally:
             for each in targets:
                 each.removeFilter(log_filter)
+
+def check_catalog_and_state(
+    source: "SourcePersonio",
+    config: Mapping[str, Any],
+    catalog: ConfiguredAirbyteCatalog,
+    state: Optional[List[AirbyteStateMessage]],
+) -> None:
+    """Fail fast with a config error when the catalog names a stream this connector does not offer
+    (the CDK would silently read nothing) or the saved state cannot be read (the CDK would fail
+    with a bare ValueError while building the streams)."""
+    try:
+        streams = source.streams(config)
+    except (ValueError, TypeError, KeyError) as error:
+        if not state:
+            raise
+        raise AirbyteTracedException(
+            message=(
+                "The saved state is not a state of this Personio connector or is corrupt "
+                f"({str(error)[:200]}). Reset the connection's state (or the affected streams) to sync from start_date again."
+            ),
+            internal_message=f"invalid state: {error}",
+            failure_type=FailureType.config_error,
+        ) from None
+    offered = {stream.name for stream in streams}
+    unknown = sorted({c.stream.name for c in catalog.streams} - offered)
+    if unknown:
+        raise AirbyteTracedException(
+            message=(
+                f"The configured catalog names stream(s) {', '.join(unknown)} that source-personio does not offer. "
+                "Refresh the source schema in the connection's settings and remove them."
+            ),
+            failure_type=FailureType.config_error,
+        )
+
 
 
 def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> List[str]:
