@@ -90,6 +90,9 @@ def personio_view(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if "value" in value and "label" in value:
+        if value.get("type") == "tags" and isinstance(value["value"], str):
+            # a tags attribute is one comma-separated string on the wire, a list of tags in the table
+            return [tag for tag in value["value"].split(",") if tag]
         return personio_view(value["value"])
     if "type" in value and isinstance(value.get("attributes"), dict):
         flat = {k: personio_view(v) for k, v in value.items() if k not in ("type", "attributes")}

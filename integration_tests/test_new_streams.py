@@ -255,3 +255,29 @@ def test_second_incremental_sync_returns_exactly_the_changed_records(sb, cfg):
     new_cursor = {s.stream.stream_descriptor.name: cursor_of(s) for s in final_states(second)}
     for stream in streams:
         assert new_cursor[stream] > old_cursor[stream], stream
+
+
+# ------------------------------------------------------------------ discovered employees schema
+
+
+def test_employees_match_the_schema_discovered_from_the_attribute_list(sb, cfg):
+    clear_token_cache()
+    schema = next(s for s in discover(SourcePersonio(config=cfg), cfg).catalog.catalog.streams if s.name == "employees").json_schema
+    attributes = v1_get(sb, "/v1/company/employees/attributes")
+    # one column per attribute, by key; labels never become columns
+    assert set(schema["properties"]) == {a["key"] for a in attributes}
+    assert not {a["label"] for a in attributes if a["label"] != a["key"]} & set(schema["properties"])
+    clear_token_cache()
+    output = run_read(cfg, ["employees"])
+    assert not output.errors
+    employees = records_by_stream(output)["employees"]
+    validator = jsonschema.Draft7Validator(schema)
+    for record in employees:
+        errors = list(validator.iter_errors(record))
+        assert not errors, f"employee {record['id']}: {errors[0].message}"
+    # tags are lists, the same ones the v2 person shows
+    tags_key = next(a["key"] for a in attributes if a["type"] == "tags")
+    v2_tags = {
+        int(p["id"]): next(c["value"] for c in p["custom_attributes"] if c["id"] == tags_key) for p in sb.dataset("/v2/persons")
+    }
+    assert {r["id"]: r.get(tags_key) for r in employees} == v2_tags

@@ -89,3 +89,22 @@ def test_check_succeeds_and_lists_the_missing_scope(restricted):
     assert status.status == Status.SUCCEEDED, status.message
     assert "personio:recruiting:read" in status.message
     assert "no-recruiting-secret" not in status.message
+
+
+def test_discover_shows_only_the_attribute_columns_the_credential_may_read(sb, restricted):
+    from airbyte_cdk.test.entrypoint_wrapper import discover
+
+    import jsonschema
+
+    catalog = discover(SourcePersonio(config=restricted), restricted).catalog.catalog
+    schema = next(s for s in catalog.streams if s.name == "employees").json_schema
+    # the permitted attributes, plus the primary key and cursor columns that are always there
+    assert set(schema["properties"]) == set(PERMITTED_ATTRIBUTES) | {"id", "last_modified_at"}
+    clear_token_cache()
+    output = run_read(restricted, ["employees"])
+    assert not output.errors
+    employees = records_by_stream(output)["employees"]
+    assert employees
+    for record in employees:
+        assert set(record) <= set(schema["properties"]), sorted(set(record) - set(schema["properties"]))
+        assert not list(jsonschema.Draft7Validator(schema).iter_errors(record))

@@ -735,3 +735,53 @@ class PermissionSkippingRead:
                     message=f"Skipped {len(self.skipped)} stream(s) the Personio API credential may not read -- {summary}",
                 ),
             )
+
+class CoerceEmployeeWireQuirks(TypeTransformer):
+    """Schema normalization for employees, whose schema is discovered from the attribute list:
+    each value is coerced to the type its attribute declares.
+
+    Personio quirks (v1 ``/company/employees``): booleans sent as ``0``/``1`` (or ``"0"``/``"1"``);
+    an unset entity sent as ``""`` or ``[]`` where an object is declared (``""`` where a list of
+    objects is); tags sent as one string, either a JSON array (``'["a","b"]'``) or comma
+    separated (``"a,b"``); numbers sent as strings. Strings stay strings where the schema allows
+    a string. After this, every record validates against the discovered schema.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # custom only: the quirks are undone first, then the CDK's default conversion runs (it
+        # would otherwise wrap a tags string into a one-item list before we could split it)
+        super().__init__(TransformConfig.CustomSchemaNormalization)
+        self.registerCustomTransform(self._coerce_then_convert)
+
+    @classmethod
+    def _coerce_then_convert(cls, value: Any, field_schema: Mapping[str, Any]) -> Any:
+        return TypeTransformer.default_convert(cls._coerce(value, field_schema), field_schema)
+
+    @staticmethod
+    def _coerce(value: Any, field_schema: Mapping[str, Any]) -> Any:
+        types = field_schema.get("type")
+        types = [types] if isinstance(types, str) else list(types or [])
+        if "string" in types or value is None:
+            return value
+        if "boolean" in types and value in (0, 1, "0", "1") and not isinstance(value, bool):
+            return bool(int(value))
+        if "object" in types and value in ("", []):
+            return None
+        if "array" in types:
+            if value == "":
+                items = (field_schema.get("items") or {}).get("type")
+                items = [items] if isinstance(items, str) else list(items or [])
+                return [] if "string" in items else None
+            if isinstance(value, str):
+                text = value.strip()
+                if text.startswith("["):
+                    import json
+
+                    try:
+                        parsed = json.loads(text)
+                    except ValueError:
+                        parsed = None
+                    if isinstance(parsed, list):
+                        return parsed
+                return [part.strip() for part in text.split(",") if part.strip()]
+        return value

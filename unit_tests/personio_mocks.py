@@ -120,3 +120,9 @@ def read_stream(
 
 def record_data(output: EntrypointOutput) -> List[Dict[str, Any]]:
     return [r.record.data for r in output.records]
+
+
+def mock_employee_attributes(http_mocker: HttpMocker, attributes=(("id", "integer"), ("last_modified_at", "date"))) -> None:
+    """The attribute list the employees schema is discovered from (GET /v1/company/employees/attributes)."""
+    data = [{"key": key, "label": key.title(), "type": type_, "universal_id": None, "options": []} for key, type_ in attributes]
+    http_mocker.get(HttpRequest(f"{BASE}/v1/company/employees/attributes"), json_response(v1_list(data)))

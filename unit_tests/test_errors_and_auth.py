@@ -14,6 +14,7 @@ from personio_mocks import (
     CLIENT_SECRET,
     json_response,
     mock_auth,
+    mock_employee_attributes,
     read_stream,
     record_data,
     v1_auth_request,
@@ -58,6 +59,7 @@ def test_one_v1_token_is_reused_across_streams_and_pages(config):
     auth = v1_auth_request()
     with HttpMocker() as http:
         http.post(auth, v1_token_response("papi-shared"))
+        mock_employee_attributes(http)
         http.get(EMPLOYEES, json_response(v1_list([v1_employee(i) for i in range(100)])))
         http.get(HttpRequest(f"{BASE}/v1/company/employees", query_params={"limit": "100", "offset": "100"}), json_response(v1_list([])))
         http.get(CATEGORIES, json_response(v1_list([])))

@@ -10,6 +10,7 @@ from personio_mocks import (
     attr,
     json_response,
     mock_auth,
+    mock_employee_attributes,
     read_stream,
     record_data,
     v1_employee,
@@ -27,6 +28,7 @@ def employees_request(offset: int, **params: str) -> HttpRequest:
 def test_employees_offset_is_a_record_offset_with_pages_of_100(config):
     with HttpMocker() as http:
         mock_auth(http)
+        mock_employee_attributes(http)
         http.get(employees_request(0), json_response(v1_list([v1_employee(i) for i in range(1, 101)])))
         http.get(employees_request(100), json_response(v1_list([v1_employee(i) for i in range(101, 151)])))
         output = read_stream("employees", config)
@@ -44,6 +46,8 @@ def test_employees_records_are_flat_columns_keyed_by_attribute_key(config):
     )
     with HttpMocker() as http:
         mock_auth(http)
+        types = ("id", "integer"), ("last_modified_at", "date"), ("first_name", "standard"), ("weekly_working_hours", "integer")
+        mock_employee_attributes(http, types + (("dynamic_1234", "list"), ("department", "standard"), ("supervisor", "standard")))
         http.get(employees_request(0), json_response(v1_list([employee])))
         (record,) = record_data(read_stream("employees", config))
     assert record["first_name"] == "Ann"
@@ -56,6 +60,7 @@ def test_employees_records_are_flat_columns_keyed_by_attribute_key(config):
 def test_employees_first_incremental_sync_reads_everyone_without_updated_since(config):
     with HttpMocker() as http:
         mock_auth(http)
+        mock_employee_attributes(http)
         http.get(employees_request(0), json_response(v1_list([v1_employee(1, "2024-05-01T10:00:00+00:00")])))
         output = read_stream("employees", config, SyncMode.incremental)
     assert [r["id"] for r in record_data(output)] == [1]
@@ -66,6 +71,7 @@ def test_employees_incremental_sends_updated_since_state_minus_lookback(config):
     config = {**config, "lookback_window_days": 2}
     with HttpMocker() as http:
         mock_auth(http)
+        mock_employee_attributes(http)
         http.get(
             employees_request(0, updated_since="2024-05-08T12:00:00"),
             json_response(v1_list([v1_employee(9, "2024-05-11T08:00:00+00:00")])),
@@ -237,6 +243,7 @@ def test_custom_reports_historical_rows_are_one_per_employee_and_effective_date(
 def test_absence_balances_are_read_for_every_employee_with_employee_id(config):
     with HttpMocker() as http:
         mock_auth(http)
+        mock_employee_attributes(http)
         http.get(employees_request(0), json_response(v1_list([v1_employee(1), v1_employee(2)])))
         for employee_id, balance in ((1, 10.5), (2, 3.0)):
             http.get(
