@@ -151,7 +151,10 @@ def discover_catalog(exe: str, config_path: Path, workdir: Path) -> Dict[str, An
 def sync(sb: Sandbox, exe: str, workdir: Path, label: str, profile: str, state: Optional[Dict[str, Any]] = None):
     sb.set_rate_limits(profile)  # also forgets the previous run's windows and buckets
     sb.reset_stats()
-    args = [exe, "read", "--config", str(workdir / "config.json"), "--catalog", str(workdir / "catalog.json")]
+    config = json.loads((workdir / "config.json").read_text())
+    config["pace_requests"] = profile != "off"  # unthrottled: measure the connector, not the pacer
+    (workdir / f"config-{label}.json").write_text(json.dumps(config))
+    args = [exe, "read", "--config", str(workdir / f"config-{label}.json"), "--catalog", str(workdir / "catalog.json")]
     if state is not None:
         (workdir / "state.json").write_text(json.dumps(list(state.values())))
         args += ["--state", str(workdir / "state.json")]
