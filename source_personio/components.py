@@ -247,10 +247,21 @@ class PersonioTokenAuthenticator(DeclarativeAuthenticator):
             if attempt:
                 time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
             try:
-                response = requests.post(self.token_url, headers=headers, timeout=60, **kwargs)
+                # never follow a redirect: a 307/308 would re-send the client secret to wherever it points
+                response = requests.post(self.token_url, headers=headers, timeout=60, allow_redirects=False, **kwargs)
             except requests.RequestException as exc:
                 last_problem = f"could not connect ({type(exc).__name__})"
                 continue
+            if response.is_redirect:
+                target = urlsplit(response.headers.get("Location") or "")
+                raise AirbyteTracedException(
+                    message=(
+                        f"Personio's token endpoint {self.token_url} answered with a redirect (HTTP {response.status_code}"
+                        f"{' to ' + target.scheme + '://' + (target.hostname or '') if target.hostname else ''}); "
+                        "credentials are only sent to base_url itself. Check base_url."
+                    ),
+                    failure_type=FailureType.config_error,
+                )
             if response.status_code == 429 or response.status_code >= 500:
                 last_problem = f"HTTP {response.status_code}"
                 continue
