@@ -1,0 +1,78 @@
+"""Bad input caught before any request (issue 7): config types, unknown streams, foreign state,
+and tracebacks kept out of user-facing log lines."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.state_builder import StateBuilder
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_personio.components import validate_config
+from source_personio.run import _no_traceback_for_traced_errors
+from source_personio.source import SourcePersonio, check_catalog_and_state
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("client_id", 7), ("client_secret", ["a"]), ("base_url", 443), ("start_date", 20240101), ("app_id", {"x": 1})],
+)
+def test_a_field_that_must_be_text_but_is_not_is_a_config_error_naming_it(config, field, value):
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_config(dict(config, **{field: value}))
+    assert error.value.failure_type == FailureType.config_error
+    assert error.value.message.startswith(f"{field} must be a string")
+
+
+@pytest.mark.parametrize("value", ["5", -1, 61, True])
+def test_retry_backoff_seconds_outside_its_range_is_a_config_error(config, value):
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_config(dict(config, retry_backoff_seconds=value))
+    assert "retry_backoff_seconds" in error.value.message
+
+
+def test_valid_config_passes(config):
+    validate_config(dict(config, retry_backoff_seconds=0.2, base_url="http://127.0.0.1:9000", start_date="2024-01-01"))
+
+
+def test_a_catalog_with_an_unknown_stream_is_a_config_error_naming_it(config):
+    catalog = CatalogBuilder().with_stream("employees", SyncMode.full_refresh).with_stream("payroll", SyncMode.full_refresh).build()
+    source = SourcePersonio(catalog=catalog, config=config)
+    with pytest.raises(AirbyteTracedException) as error:
+        check_catalog_and_state(source, config, catalog, None)
+    assert error.value.failure_type == FailureType.config_error
+    assert "payroll" in error.value.message and "employees" not in error.value.message
+
+
+def test_a_state_with_an_unparsable_cursor_asks_for_a_reset(config):
+    catalog = CatalogBuilder().with_stream("employees", SyncMode.incremental).build()
+    state = StateBuilder().with_stream_state("employees", {"last_modified_at": "yesterday-ish"}).build()
+    source = SourcePersonio(catalog=catalog, config=config, state=state)
+    with pytest.raises(AirbyteTracedException) as error:
+        check_catalog_and_state(source, config, catalog, state)
+    assert error.value.failure_type == FailureType.config_error
+    assert "Reset" in error.value.message
+
+
+def _record(exc: BaseException) -> logging.LogRecord:
+    try:
+        raise exc
+    except BaseException:
+        return logging.LogRecord("airbyte", logging.ERROR, __file__, 1, "Exception while syncing stream x", None, sys.exc_info())
+
+
+def test_log_lines_about_traced_errors_lose_only_their_traceback():
+    record = _record(AirbyteTracedException(message="Personio rejected the client_id/client_secret"))
+    assert _no_traceback_for_traced_errors(record) is True
+    assert record.exc_info is None and record.getMessage() == "Exception while syncing stream x"
+
+
+def test_log_lines_about_unexpected_errors_keep_their_traceback():
+    record = _record(KeyError("bug"))
+    assert _no_traceback_for_traced_errors(record) is True
+    assert record.exc_info is not None
