@@ -281,3 +281,56 @@ def test_employees_match_the_schema_discovered_from_the_attribute_list(sb, cfg):
         int(p["id"]): next(c["value"] for c in p["custom_attributes"] if c["id"] == tags_key) for p in sb.dataset("/v2/persons")
     }
     assert {r["id"]: r.get(tags_key) for r in employees} == v2_tags
+
+
+# ------------------------------------------------------------------ one stream per custom report
+
+
+def report_stream_name(report_name: str) -> str:
+    """custom_report_<name>: lower case, every run of other characters one underscore."""
+    import re
+
+    return "custom_report_" + re.sub(r"[^a-z0-9]+", "_", report_name.lower()).strip("_")
+
+
+def test_each_custom_report_is_a_stream_equal_to_its_rows(sb, cfg):
+    clear_token_cache()
+    catalog = discover(SourcePersonio(config=cfg), cfg).catalog.catalog
+    schemas = {s.name: s for s in catalog.streams}
+    reports = [r["attributes"] for r in sb.dataset("/v1/company/custom-reports/reports")]
+    assert "custom_report_headcount_today" in schemas
+    assert "custom_reports" in schemas  # the long table stays
+    columns = v1_get(sb, "/v1/company/custom-reports/columns")["attributes"]
+    names = {report_stream_name(r["name"]): r for r in reports}
+    assert {n for n in schemas if n.startswith("custom_report_")} == set(names)
+
+    clear_token_cache()
+    output = run_read(cfg, list(names))
+    assert not output.errors, [e.trace.error.message for e in output.errors]
+    got = records_by_stream(output)
+    for name, report in names.items():
+        stream = schemas[name]
+        assert stream.source_defined_primary_key == [["employee_id"], ["effective_date"]]
+        # columns named by attribute_id, never by the human-readable label
+        assert {c["attribute_id"] for c in columns} <= set(stream.json_schema["properties"])
+        expected = {}
+        for item in sb.dataset(f"/v1/company/custom-reports/reports/{report['id']}"):
+            cells = item.get("historical_attributes") or item.get("attributes")
+            for cell in cells:
+                key = (item["employee_id"], cell.get("effective_date", ""))
+                row = expected.setdefault(key, {"employee_id": item["employee_id"], "effective_date": key[1]})
+                if cell["data_type"] in ("TEXT", "ENTITY"):
+                    row[cell["attribute_id"]] = cell["value"]
+                else:
+                    # the cell's own fields (amount, currency ...), without the row's keys
+                    row[cell["attribute_id"]] = {
+                        k: v for k, v in cell.items() if k not in ("attribute_id", "data_type", "employee_id", "effective_date")
+                    }
+        assert expected
+        if report["type"] == "historical_data":
+            assert all(k[1] for k in expected)  # historical rows carry their effective date
+        assert by_key(got[name], "employee_id", "effective_date") == {k: without_nulls(v) for k, v in expected.items()}
+        validator = jsonschema.Draft7Validator(stream.json_schema)
+        for record in got[name]:
+            errors = list(validator.iter_errors(record))
+            assert not errors, f"{name}: {errors[0].message}"

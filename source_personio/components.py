@@ -796,3 +796,28 @@ class CoerceEmployeeWireQuirks(TypeTransformer):
                         return parsed
                 return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+@dataclass
+class CustomReportColumnsExtractor(CustomReportRowsExtractor):
+    """One wide record per row of a Personio custom report, for the report's own stream: one
+    column per report attribute (keyed by ``attribute_id``) plus ``employee_id`` and
+    ``effective_date`` (historical reports; ``""`` in others).
+
+    Personio quirk: a report cell's value sits in a field that depends on its ``data_type`` --
+    ``value`` for TEXT and ENTITY (the entity's name; its id is ``entity_id``), ``amount`` and
+    ``currency_symbol`` for SALARY, ``cost_centers`` for COST_CENTER, ``duration`` ... -- so TEXT
+    and ENTITY cells become their value and any other cell an object of its fields.
+    """
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        for row in super().extract_records(response):
+            wide: Dict[str, Any] = {"employee_id": row["employee_id"], "effective_date": row["effective_date"]}
+            for cell in row["attributes"]:
+                key = cell.get("attribute_id")
+                if not key:
+                    continue
+                if cell.get("data_type") in ("TEXT", "ENTITY"):
+                    wide[key] = cell.get("value")
+                else:
+                    wide[key] = {k: v for k, v in cell.items() if k not in ("attribute_id", "data_type")}
+            yield wide

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import requests
 
@@ -88,6 +88,12 @@ class SourcePersonio(YamlDeclarativeSource):
             logger.warning(missing[0])
             return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=str(missing[0]))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def _dynamic_stream_configs(self, manifest: Mapping[str, Any], *args: Any, **kwargs: Any) -> List[Dict[str, Any]]:
+        """One stream per custom report (the manifest's dynamic_streams) unless custom_report_streams is false."""
+        if (self._config or {}).get("custom_report_streams") is False:
+            return []
+        return super()._dynamic_stream_configs(manifest, *args, **kwargs)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         validate_config(config)

@@ -57,6 +57,8 @@ def config() -> Dict[str, Any]:
         "client_secret": CLIENT_SECRET,
         "start_date": "2024-01-01",
         "retry_backoff_seconds": 1,
+        # no per-report streams: a mocked test answers only the requests of its own stream
+        "custom_report_streams": False,
     }
 
 
