@@ -104,3 +104,50 @@ def test_wire_quirk_coercion_per_type():
     assert coerce("", {"type": ["null", "array"], "items": {"type": ["null", "object"]}}) is None
     assert coerce("", {"type": ["null", "string"]}) == ""  # a real empty string stays
     assert coerce("10.5", {"type": ["null", "number"]}) == 10.5
+
+
+# ---------------------------------------------------------------- one stream per custom report
+
+
+def test_each_custom_report_becomes_a_stream_with_columns_by_attribute_id(config):
+    from airbyte_cdk.models import SyncMode
+    from airbyte_cdk.test.catalog_builder import CatalogBuilder
+    from airbyte_cdk.test.entrypoint_wrapper import read
+    from airbyte_cdk.test.mock_http import HttpRequest
+
+    from personio_mocks import BASE
+
+    config = {**config, "custom_report_streams": True}
+    report = {"type": "Report", "attributes": {"id": "r-1", "name": "Salaries (2024) – Q1!", "type": "historical_data"}}
+    columns = {
+        "type": "Column",
+        "attributes": [
+            {"attribute_id": "first_name", "human_readable": "Vorname", "data_type": "TEXT"},
+            {"attribute_id": "fix_salary", "human_readable": "Fixgehalt", "data_type": "SALARY"},
+        ],
+    }
+    cells = [
+        {"attribute_id": "first_name", "data_type": "TEXT", "value": "Ann", "employee_id": 7, "effective_date": "2024-01-01"},
+        {"attribute_id": "fix_salary", "data_type": "SALARY", "amount": "10.00", "currency_symbol": "€", "employee_id": 7, "effective_date": "2024-01-01"},
+        {"attribute_id": "first_name", "data_type": "TEXT", "value": "Anna", "employee_id": 7, "effective_date": "2024-02-01"},
+    ]
+    page = {"success": True, "metadata": {"total_pages": 1}, "data": [{"type": "Report", "attributes": {"id": "r-1", "items": [{"employee_id": 7, "historical_attributes": cells}]}}]}
+    name = "custom_report_salaries_2024_q1"
+    with HttpMocker() as http:
+        mock_auth(http)
+        mock_employee_attributes(http)
+        http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/reports"), json_response(v1_list([report])))
+        http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/columns", query_params={"report_id": "r-1"}), json_response({"success": True, "data": columns}))
+        http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/reports/r-1", query_params={"page": "1", "limit": "100"}), json_response(page))
+        streams = {s.name: s for s in discover(SourcePersonio(config=config), config).catalog.catalog.streams}
+        catalog = CatalogBuilder().with_stream(name, SyncMode.full_refresh).build()
+        output = read(SourcePersonio(catalog=catalog, config=config), config, catalog)
+    assert name in streams and "custom_reports" in streams
+    properties = streams[name].json_schema["properties"]
+    assert properties["first_name"]["type"] == ["null", "string"] and properties["fix_salary"]["type"] == ["null", "object"]
+    assert "Vorname" not in properties
+    rows = sorted((r.record.data for r in output.records), key=lambda r: r["effective_date"])
+    assert rows == [
+        {"employee_id": 7, "effective_date": "2024-01-01", "first_name": "Ann", "fix_salary": {"amount": "10.00", "currency_symbol": "€"}},
+        {"employee_id": 7, "effective_date": "2024-02-01", "first_name": "Anna"},
+    ]
