@@ -209,7 +209,7 @@ def test_wrong_credentials_fail_check_and_read_with_an_actionable_message(bsb, t
 def test_a_credential_without_a_scope_is_told_which_scope_is_missing(bsb, tmp_path):
     """A revoked v2 scope: check passes for the rest but names the scope; the stream that needs
     it is skipped with a warning naming the scope (issue 5's choice, so other streams still sync)."""
-    config = bsb.config(client_id=RESTRICTED["client_id"], client_secret=RESTRICTED["client_secret"], retry_backoff_seconds=0.05)
+    config = bsb.config(client_id=RESTRICTED["client_id"], client_secret=RESTRICTED["client_secret"], retry_backoff_seconds=0.05, start_date="2026-10-25")
     check = cli(tmp_path, "check", config)
     assert check.status and "personio:projects:read" in check.status["message"]
     out = cli(tmp_path, "read", config, streams=["projects", "attendances"])
