@@ -3,9 +3,23 @@ created and updated record (with its new values) and misses none."""
 
 from __future__ import annotations
 
-from airbyte_cdk.models import SyncMode
+import os
+import tempfile
 
-from sandbox_helpers import INCREMENTAL_STREAMS, final_states, personio_view, records_by_stream, run_read, without_nulls
+import pytest
+from airbyte_cdk.models import SyncMode
+from personio_sandbox.testing import Sandbox
+
+from sandbox_helpers import EMPLOYEES, INCREMENTAL_STREAMS, final_states, personio_view, records_by_stream, run_read, without_nulls
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A sandbox of this module's own: mutating it moves the sandbox clock, which must not leak into
+    tests that compare the session sandbox with fixed expected records."""
+    log_path = os.path.join(tempfile.gettempdir(), f"source-personio-it-incremental-{os.getpid()}.log")
+    with Sandbox(employees=EMPLOYEES, seed=1, rate_limits="off", log_path=log_path) as sb:
+        yield sb
 
 
 def _ids(records, key="id"):
