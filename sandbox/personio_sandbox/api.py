@@ -231,7 +231,8 @@ def v1_employee(c: D.Company, e: dict, allowed: frozenset | None, projection: li
     if allowed is None and not projection:
         return full
     attrs = full["attributes"]
-    keys = [k for k in attrs if (allowed is None or k in allowed) and (not projection or k in projection or k == "id")]
+    # ``id`` is the record's identity: Personio returns it whatever the whitelist or projection says.
+    keys = [k for k in attrs if (allowed is None or k in allowed or k == "id") and (not projection or k in projection or k == "id")]
     out = {k: attrs[k] for k in keys}
     if allowed is not None and "supervisor" in out:  # the embedded Employee obeys the whitelist as well
         out["supervisor"] = dict(out["supervisor"], value=short_employee(c, e["supervisor_id"], allowed))
