@@ -77,8 +77,10 @@ def _per_parent(parent: str, child: str, size: int, key: str = "id") -> Callable
     return lambda m: sum(pages(m.count(child.format(pid)), size) for pid in m.ids(parent.format(start=m.start_date), key))
 
 
-# the breakdowns stream reads every absence period as its parent (not only those since start_date)
-_breakdowns = _per_parent("/v2/absence-periods", "/v2/absence-periods/{}/breakdowns", 28)
+# breakdowns are read for the absence periods the absence_periods stream reads (updated since start_date)
+_breakdowns = _per_parent(
+    "/v2/absence-periods?updated_at.gte={start}T00:00:00", "/v2/absence-periods/{}/breakdowns", 28
+)
 _stage_transitions = _per_parent("/v2/recruiting/applications", "/v2/recruiting/applications/{}/stage-transitions", 200)
 _reports = _per_parent("/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{}", 1000)
 

@@ -191,14 +191,14 @@ def report_page(items: list, page: int, total_pages: int, report_type: str = "po
     return {
         "success": True,
         "metadata": {"total_elements": 3, "current_page": page, "total_pages": total_pages},
-        "limit": 100,
+        "limit": 1000,
         "data": [report_meta(report_type, items=items)],
     }
 
 
 def report_rows_request(page: int) -> HttpRequest:
     return HttpRequest(
-        f"{BASE}/v1/company/custom-reports/reports/{REPORT_ID}", query_params={"limit": "100", "page": str(page)}
+        f"{BASE}/v1/company/custom-reports/reports/{REPORT_ID}", query_params={"limit": "1000", "page": str(page)}
     )
 
 

@@ -157,8 +157,11 @@ def test_absence_periods_incremental_asks_for_updated_at_gte_the_state(config):
 def test_absence_period_breakdowns_are_read_per_period_28_days_a_page_with_the_period_id(config):
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
-        # the parent reads every absence period, without a filter
-        http.get(v2_request("/absence-periods", limit="100"), v2_page([{"id": "a1", "updated_at": "2024-02-01T00:00:00Z"}]))
+        # the parent reads the absence periods the absence_periods stream reads (updated since start_date)
+        http.get(
+            v2_request("/absence-periods", limit="100", **{"updated_at.gte": "2024-01-01T00:00:00"}),
+            v2_page([{"id": "a1", "updated_at": "2024-02-01T00:00:00Z"}]),
+        )
         day = lambda d: {"date": d, "effective_duration": {"unit": "DAY", "value": 1}}  # noqa: E731
         http.get(v2_request("/absence-periods/a1/breakdowns", limit="28"), v2_page([day("2024-02-01")], "n"))
         http.get(v2_request("/absence-periods/a1/breakdowns", limit="28", cursor="n"), v2_page([day("2024-02-29")]))
