@@ -129,3 +129,63 @@ def test_stage_transitions_incremental_reads_only_applications_updated_after_the
     assert [(r["application_id"], r["entered_at"]) for r in record_data(output)] == [("7", "2024-05-02T00:00:00Z")]
     final = output.most_recent_state.stream_state.__dict__
     assert final["parent_state"] == {"recruiting_applications": {"updated_at": "2024-05-02T00:00:00Z"}}
+
+
+# ---------------------------------------------------------------- parsing responses cheaply
+
+
+def raw_response(content: bytes) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response._content = content
+    response.encoding = "utf-8"
+    return response
+
+
+def test_a_response_body_is_parsed_once_and_shared_by_every_reader(monkeypatch):
+    from source_personio import components
+
+    calls = []
+    real_loads = components.orjson.loads
+    monkeypatch.setattr(components.orjson, "loads", lambda b: calls.append(1) or real_loads(b))
+    response = components.parse_json_once(raw_response(b'{"success": true, "data": [{"id": 1}]}'))
+    assert response.json() == {"success": True, "data": [{"id": 1}]}
+    assert response.json() is response.json()
+    assert len(calls) == 1
+
+
+def test_a_body_that_is_not_json_raises_what_requests_raises():
+    from source_personio.components import parse_json_once
+
+    response = parse_json_once(raw_response(b'{"success": tr'))
+    try:
+        response.json()
+    except requests.exceptions.JSONDecodeError:
+        pass
+    else:
+        raise AssertionError("expected requests' JSONDecodeError")
+
+
+def test_records_come_from_the_top_level_key_as_new_objects():
+    from source_personio.components import TopLevelRecordsExtractor, parse_json_once
+
+    extractor = TopLevelRecordsExtractor(field_name="_data", config={}, parameters={})
+    response = parse_json_once(raw_response(b'{"_data": [{"id": "a"}, {"id": "b"}], "_meta": {"links": {}}}'))
+    records = list(extractor.extract_records(response))
+    assert records == [{"id": "a"}, {"id": "b"}]
+    records[0]["id"] = "changed"  # a transformation changing a record leaves the paginator's view alone
+    assert response.json()["_data"][0]["id"] == "a"
+    assert list(extractor.extract_records(raw_response(b"not json"))) == []
+    assert list(extractor.extract_records(raw_response(b'{"_data": []}'))) == []
+
+
+def test_every_request_the_authenticator_signs_parses_its_response_once(config):
+    from source_personio.components import PersonioTokenAuthenticator, parse_json_once
+
+    authenticator = PersonioTokenAuthenticator(config=config, parameters={}, api_version="v2")
+    monkey_token = lambda: "t"  # noqa: E731
+    authenticator.get_access_token = monkey_token
+    request = requests.Request("GET", f"{BASE}/v2/persons").prepare()
+    signed = authenticator(request)
+    assert signed.headers["Authorization"] == "Bearer t"
+    assert parse_json_once in signed.hooks["response"]

@@ -1,0 +1,211 @@
+"""Request economy (issue 6) against a sandbox of its own: a full sync of every stream makes exactly
+the fewest requests that return its records -- per endpoint, ``ceil(records / largest page)`` from the
+sandbox's own dataset sizes (a list whose size is a multiple of the page size included: no empty page
+after it), one token per API version -- and an incremental sync right after it, with nothing changed,
+costs one request per incremental stream plus the minimal pages of the full-refresh streams.
+
+Documented exceptions, asserted as such: five lists are read twice in a full sync because a second
+stream needs them as its parent (employees -> balances, custom reports -> report rows, persons ->
+employments, absence periods -> breakdowns, applications -> stage transitions); balances and employments read every employee on every
+sync (Personio has no changed-since filter for balances, and a person's updated_at is not documented
+to move with its employments).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tempfile
+from collections import Counter
+from typing import Dict
+
+import pytest
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import discover
+from personio_sandbox.testing import Sandbox
+
+from sandbox_helpers import final_states, run_read
+from source_personio.components import clear_token_cache
+from source_personio.source import SourcePersonio
+
+# 100 employees: the employees list is exactly one full page of 100 (the empty-page case)
+EMPLOYEES = 100
+START_DATE = "2026-10-18"
+AUTH = {"POST /v1/auth": 1, "POST /v2/auth/token": 1}
+
+
+def pages(n: int, size: int) -> int:
+    return max(1, math.ceil(n / size))
+
+
+@pytest.fixture(scope="module")
+def sb():
+    log_path = os.path.join(tempfile.gettempdir(), f"source-personio-it-economy-{os.getpid()}.log")
+    with Sandbox(employees=EMPLOYEES, seed=1, rate_limits="off", log_path=log_path) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def cfg(sb):
+    # fast: no client-side pacing against an unlimited sandbox; the per-report streams are covered elsewhere
+    return sb.config(start_date=START_DATE, pace_requests=False, custom_report_streams=False, retry_backoff_seconds=0.2)
+
+
+@pytest.fixture(scope="module")
+def streams(cfg):
+    catalog = discover(SourcePersonio(config=cfg), cfg).catalog.catalog
+    return {s.name: SyncMode.incremental in s.supported_sync_modes for s in catalog.streams}
+
+
+def requests_made(sb) -> Dict[str, int]:
+    return {k: v for k, v in sb.stats()["requests"].items() if not k.startswith("GET /_sandbox")}
+
+
+def sync(sb, cfg, streams, state=None):
+    clear_token_cache()
+    sb.reset_stats()
+    output = run_read(cfg, list(streams), SyncMode.incremental, state=state)
+    assert not output.errors, [e.trace.error.message for e in output.errors]
+    return output, requests_made(sb)
+
+
+@pytest.fixture(scope="module")
+def full(sb, cfg, streams):
+    return sync(sb, cfg, streams)
+
+
+def months(start: dt.date, end: dt.date):
+    first = start.replace(day=1)
+    while first <= end:
+        nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        yield max(first, start), min(nxt - dt.timedelta(days=1), end)
+        first = nxt
+
+
+def compensation_requests(sb, since: dt.date) -> int:
+    windows = months(since, dt.datetime.now(dt.timezone.utc).date())
+    return sum(pages(len(sb.dataset(f"/v2/compensations?start_date={a}&end_date={b}")), 100) for a, b in windows)
+
+
+def minimal_full_sync(sb) -> Counter:
+    d = lambda path: len(sb.dataset(path))  # noqa: E731
+    absence_periods = sb.dataset(f"/v2/absence-periods?updated_at.gte={START_DATE}T00:00:00")
+    persons = sb.dataset("/v2/persons")
+    applications = sb.dataset("/v2/recruiting/applications")
+    reports = sb.dataset("/v1/company/custom-reports/reports")
+    minimal = Counter(AUTH)
+    minimal.update(
+        {
+            "GET /v1/company/employees": pages(d("/v1/company/employees"), 100),
+            "GET /v1/company/employees/{employee_id}/absences/balance": d("/v1/company/employees"),
+            "GET /v1/company/time-off-types": pages(d("/v1/company/time-off-types"), 200),
+            "GET /v1/company/time-offs": pages(d(f"/v1/company/time-offs?updated_from={START_DATE}"), 200),
+            "GET /v1/company/document-categories": 1,
+            "GET /v1/company/custom-reports/reports": 1,
+            "GET /v1/company/custom-reports/reports/{report_id}": len(reports) * pages(EMPLOYEES, 1000),
+            "GET /v2/attendance-periods": pages(d(f"/v2/attendance-periods?updated_at.gte={START_DATE}T00:00:00"), 100),
+            "GET /v2/projects": pages(d("/v2/projects"), 100),
+            "GET /v2/persons": pages(len(persons), 50),
+            "GET /v2/persons/{person_id}/employments": sum(
+                pages(d(f"/v2/persons/{p['id']}/employments"), 50) for p in persons
+            ),
+            "GET /v2/absence-periods": pages(len(absence_periods), 100),
+            "GET /v2/absence-periods/{id}/breakdowns": sum(
+                pages(d(f"/v2/absence-periods/{p['id']}/breakdowns"), 28) for p in absence_periods
+            ),
+            "GET /v2/legal-entities": pages(d("/v2/legal-entities"), 100),
+            "GET /v2/org-units": pages(d("/v2/org-units?type=department"), 100) + pages(d("/v2/org-units?type=team"), 100),
+            "GET /v2/cost-centers": pages(d("/v2/cost-centers"), 100),
+            "GET /v2/workplaces": pages(d("/v2/workplaces"), 100),
+            "GET /v2/compensations/types": pages(d("/v2/compensations/types"), 100),
+            "GET /v2/compensations": compensation_requests(sb, dt.date.fromisoformat(START_DATE)),
+            "GET /v2/recruiting/candidates": pages(d("/v2/recruiting/candidates"), 200),
+            "GET /v2/recruiting/applications": pages(len(applications), 200),
+            "GET /v2/recruiting/applications/{id}/stage-transitions": sum(
+                pages(d(f"/v2/recruiting/applications/{a['id']}/stage-transitions"), 200) for a in applications
+            ),
+            "GET /v2/recruiting/jobs": pages(d("/v2/recruiting/jobs"), 200),
+            "GET /v2/recruiting/categories": pages(d("/v2/recruiting/categories"), 200),
+            # the employee_attributes stream, and the employees schema discovered from the same list
+            "GET /v1/company/employees/attributes": 2,
+        }
+    )
+    return minimal
+
+
+# lists a second stream reads again as its parent
+PARENT_LISTS = (
+    "GET /v1/company/employees",
+    "GET /v1/company/custom-reports/reports",
+    "GET /v2/persons",
+    "GET /v2/absence-periods",
+    "GET /v2/recruiting/applications",
+)
+
+
+def test_the_sandbox_list_of_employees_is_an_exact_multiple_of_the_page(sb):
+    assert len(sb.dataset("/v1/company/employees")) % 100 == 0
+
+
+def test_a_full_sync_makes_the_fewest_requests_per_endpoint(sb, full):
+    _, made = full
+    expected = minimal_full_sync(sb)
+    for key in PARENT_LISTS:
+        expected[key] *= 2
+    assert dict(made) == dict(expected)
+
+
+def test_one_token_per_api_version(full):
+    _, made = full
+    assert made["POST /v1/auth"] == 1 and made["POST /v2/auth/token"] == 1
+
+
+def test_an_incremental_sync_without_changes_costs_one_request_per_incremental_stream(sb, cfg, streams, full):
+    output, _ = full
+    _, made = sync(sb, cfg, streams, final_states(output))
+    minimal = minimal_full_sync(sb)
+    full_refresh = {
+        key: minimal[key]
+        for key in (
+            "GET /v1/company/time-off-types",
+            "GET /v1/company/document-categories",
+            "GET /v1/company/custom-reports/reports/{report_id}",
+            "GET /v2/projects",
+            "GET /v2/legal-entities",
+            "GET /v2/org-units",
+            "GET /v2/cost-centers",
+            "GET /v2/workplaces",
+            "GET /v2/compensations/types",
+            "GET /v2/recruiting/jobs",
+            "GET /v2/recruiting/categories",
+            "GET /v1/company/employees/attributes",
+        )
+    }
+    every_sync = {
+        # custom_reports_list + the custom_reports parent
+        "GET /v1/company/custom-reports/reports": 2 * minimal["GET /v1/company/custom-reports/reports"],
+        # balances: every employee on every sync (the full list as parent + one request each)
+        "GET /v1/company/employees/{employee_id}/absences/balance": EMPLOYEES,
+        # employments: every person on every sync (the full persons list as parent + one request each)
+        "GET /v2/persons/{person_id}/employments": minimal["GET /v2/persons/{person_id}/employments"],
+    }
+    incremental = {
+        # employees stream (updated_since, one page) + the balances parent (full list)
+        "GET /v1/company/employees": 1 + minimal["GET /v1/company/employees"],
+        "GET /v1/company/time-offs": 1,
+        "GET /v2/attendance-periods": 1,
+        # persons stream + the employments parent (every person)
+        "GET /v2/persons": 1 + minimal["GET /v2/persons"],
+        # absence_periods stream + the breakdowns parent; no breakdown of an unchanged period
+        "GET /v2/absence-periods": 2,
+        "GET /v2/recruiting/candidates": 1,
+        # applications stream + the stage-transitions parent; no transitions of an unchanged application
+        "GET /v2/recruiting/applications": 2,
+        # the month of the latest effective_date read, through today
+        "GET /v2/compensations": made.get("GET /v2/compensations", 0),
+    }
+    assert made.get("GET /v2/compensations", 0) <= 2
+    expected = {**AUTH, **full_refresh, **every_sync, **incremental}
+    assert {k: v for k, v in made.items()} == {k: v for k, v in expected.items() if v}
