@@ -220,6 +220,17 @@ def test_a_credential_without_a_scope_is_told_which_scope_is_missing(bsb, tmp_pa
     assert_no_traceback_outside_the_trace(out)
 
 
+@pytest.mark.timeout(180)
+def test_a_revoked_scope_for_every_selected_stream_fails_the_read_naming_the_scope(bsb, tmp_path):
+    """When nothing the user selected may be read, skipping would look like a successful sync of
+    nothing: the read fails with one config error that names the missing scope."""
+    config = bsb.config(client_id=RESTRICTED["client_id"], client_secret=RESTRICTED["client_secret"], retry_backoff_seconds=0.05)
+    out = cli(tmp_path, "read", config, streams=["projects"])
+    message = assert_one_config_error(out, "personio:projects:read", "projects")
+    assert not out.records
+    assert RESTRICTED["client_secret"] not in message + out.stdout + out.stderr
+
+
 # ------------------------------------------------------------------ catalog and state
 
 

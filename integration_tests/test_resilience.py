@@ -82,13 +82,14 @@ def test_check_names_the_missing_scope_of_a_restricted_credential(sandbox):
     )
     clear_token_cache()
     config = sandbox.config(client_id="no-projects", client_secret="no-projects-secret", retry_backoff_seconds=0.2)
-    status = SourcePersonio(config=config).check(None, config) if False else SourcePersonio(config=config).check(__import__("logging").getLogger("t"), config)
+    status = SourcePersonio(config=config).check(__import__("logging").getLogger("t"), config)
     # issue 5: check succeeds and lists the missing scope; the read skips the stream with a warning
     assert status.status == Status.SUCCEEDED
     assert "personio:projects:read" in status.message
     assert "no-projects-secret" not in status.message
-    output = run_read(config, ["projects"])
+    output = run_read(config, ["projects", "absence_types"])
     assert not output.errors
+    assert {r.record.stream for r in output.records} == {"absence_types"}
     warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
     assert any(w.startswith("Skipped stream projects:") and "lacks access" in w and "personio:projects:read" in w for w in warnings)
 

@@ -389,8 +389,11 @@ class TopLevelRecordsExtractor(RecordExtractor):
     Personio's list envelopes always hold the records directly under that key. The CDK's
     ``DpathExtractor`` resolves even a one-key path with ``dpath.get``, which visits every node of
     the response (every field of every record): ~12 % of a sync's CPU on 100-record attendance
-    pages. A body that is not JSON, or has no list there, yields nothing (the error handler has
-    already retried such a response).
+    pages. The body is the one the error handler already parsed (:func:`parse_json_once`); each
+    record is a shallow copy, so transformations may set or clear its keys while the paginator
+    still reads the page as served (FlattenAttributes builds new nested objects, never edits them).
+    A body that is not JSON, or has no list there, yields nothing (the error handler has already
+    retried such a response).
     """
 
     field_name: str
@@ -398,12 +401,16 @@ class TopLevelRecordsExtractor(RecordExtractor):
     parameters: InitVar[Mapping[str, Any]]
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        body = fresh_json(response)
+        try:
+            body = response_json(response)
+        except ValueError:
+            return
         extracted = body.get(self.field_name) if isinstance(body, dict) else None
         if isinstance(extracted, list):
-            yield from extracted
+            for record in extracted:
+                yield dict(record) if isinstance(record, dict) else record
         elif isinstance(extracted, dict) and extracted:
-            yield extracted
+            yield dict(extracted)
 
 
 # --------------------------------------------------------------------------------------
@@ -803,8 +810,9 @@ class PermissionSkippingRead:
     still fails the sync as before.
     """
 
-    def __init__(self, logger: Any) -> None:
+    def __init__(self, logger: Any, selected_streams: Iterable[str] = ()) -> None:
         self.logger = logger
+        self.selected_streams = set(selected_streams)
         self.skipped: Dict[str, str] = {}
         self.other_failures = False
 
@@ -835,6 +843,16 @@ class PermissionSkippingRead:
                     message=f"Skipped {len(self.skipped)} stream(s) the Personio API credential may not read -- {summary}",
                 ),
             )
+            if self.selected_streams and self.selected_streams <= set(self.skipped):
+                # Nothing the user selected could be read: a revoked scope is a configuration
+                # problem to fix, not a successful sync of nothing.
+                raise AirbyteTracedException(
+                    message="The Personio API credential may not read any of the selected streams -- "
+                    + summary
+                    + ". Grant the missing scopes or permissions in Personio > Settings > Integrations > API credentials.",
+                    internal_message="every selected stream lacks a scope or permission",
+                    failure_type=FailureType.config_error,
+                )
 
 
 class CoerceEmployeeWireQuirks(TypeTransformer):

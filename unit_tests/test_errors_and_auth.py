@@ -177,11 +177,14 @@ def test_v1_403_skips_the_stream_with_a_warning_naming_the_missing_permission(co
             CATEGORIES,
             json_response({"success": False, "error": {"code": 403, "message": "Provided authorization is not valid"}}, 403),
         )
-        output = read_stream("document_categories", config)
-    assert not output.errors and output.records == []
+        output = read_stream("document_categories", config, expecting_exception=True)
+    assert output.records == []
     message = next(m for m in _warnings(output) if m.startswith("Skipped stream document_categories:"))
     assert "lacks access to document categories" in message
     assert "Provided authorization is not valid" in message and "API credentials" in message
+    # it was the only selected stream: a sync of nothing is a config error, not a success
+    assert [e.trace.error.failure_type for e in output.errors] == [FailureType.config_error]
+    assert "may not read any of the selected streams" in output.errors[0].trace.error.message
 
 
 def test_v2_403_skips_the_stream_with_a_warning_naming_the_scope(config):
@@ -191,9 +194,10 @@ def test_v2_403_skips_the_stream_with_a_warning_naming_the_scope(config):
             HttpRequest(f"{BASE}/v2/projects", query_params={"limit": "100"}),
             json_response({"errors": [{"title": "Forbidden", "detail": "Missing scope personio:projects:read"}]}, 403),
         )
-        output = read_stream("projects", config)
-    assert not output.errors
+        output = read_stream("projects", config, expecting_exception=True)
     assert any(m.startswith("Skipped stream projects:") and "Missing scope personio:projects:read" in m for m in _warnings(output))
+    assert [e.trace.error.failure_type for e in output.errors] == [FailureType.config_error]
+    assert "Missing scope personio:projects:read" in output.errors[0].trace.error.message
 
 
 def test_success_false_in_a_200_body_is_an_error_not_an_empty_page(config):
