@@ -277,7 +277,7 @@ class PersonioTokenAuthenticator(DeclarativeAuthenticator):
                     message=(
                         f"Personio rejected the client_id/client_secret (HTTP {response.status_code} from "
                         f"POST /{self.api_version}/auth{'/token' if self.api_version == 'v2' else ''}"
-                        f"{_auth_error_detail(response)}). Check the API credential in Personio > Settings > "
+                        f"{personio_error_detail(response)}). Check the API credential in Personio > Settings > "
                         "Integrations > API credentials and that base_url points to your Personio."
                     ),
                     internal_message=f"token request for {self.api_version} failed with {response.status_code}",
@@ -323,18 +323,29 @@ def _token_from_body(api_version: str, body: Any) -> Tuple[Optional[str], float]
     return (str(token) if token else None), seconds
 
 
-def _auth_error_detail(response: requests.Response) -> str:
-    """A short, secret-free reason taken from either auth error envelope."""
+def personio_error_detail(response: requests.Response) -> str:
+    """A short, secret-free reason taken from whichever of Personio's error envelopes the body is:
+    v1 ``{success:false, error:{code,message}}``, v2 auth OAuth2 ``{error, error_description}``,
+    v2 problem+json ``{errors:[{title, detail}]}``, v1 projects' top-level ``message``, or the
+    custom-reports array ``[{errors:[{title, details}]}]``."""
     try:
         body = response.json()
     except ValueError:
         return ""
     detail = None
     if isinstance(body, dict):
-        if isinstance(body.get("error"), dict):  # v1 {success:false, error:{code,message}}
+        if isinstance(body.get("error"), dict):
             detail = body["error"].get("message")
-        elif isinstance(body.get("error"), str):  # v2 OAuth2 {error, error_description}
+        elif isinstance(body.get("error"), str):
             detail = body.get("error_description") or body["error"]
+        elif isinstance(body.get("errors"), list) and body["errors"]:
+            first = body["errors"][0] or {}
+            detail = first.get("detail") or first.get("details") or first.get("title")
+        elif body.get("message"):
+            detail = body.get("message")
+    elif isinstance(body, list) and body and isinstance(body[0], dict):
+        errors = body[0].get("errors") or [{}]
+        detail = errors[0].get("details") or errors[0].get("title")
     return f": {str(detail)[:200]}" if detail else ""
 
 

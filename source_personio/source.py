@@ -26,6 +26,7 @@ from source_personio.components import (
     MissingPermissionLogFilter,
     PermissionSkippingRead,
     PersonioTokenAuthenticator,
+    personio_error_detail,
     personio_headers,
     validate_base_url,
     validate_config,
@@ -190,7 +191,7 @@ def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> List[
             other.append(f"GET {path}: {problem}.")
             continue
         if response.status_code == 403:
-            missing.append(f"{what} (GET {path}{_detail(response)})")
+            missing.append(f"{what} (GET {path}{personio_error_detail(response)})")
         elif response.status_code == 401:
             raise AirbyteTracedException(
                 message=f"Personio rejected the {version} access token on GET {path} (HTTP 401). "
@@ -198,14 +199,14 @@ def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> List[
                 failure_type=__import__("airbyte_cdk.models", fromlist=["FailureType"]).FailureType.config_error,
             )
         elif not response.ok:
-            other.append(f"GET {path} answered HTTP {response.status_code}{_detail(response)}.")
+            other.append(f"GET {path} answered HTTP {response.status_code}{personio_error_detail(response)}.")
         else:
             try:
                 body = response.json()
             except ValueError:
                 body = None
             if isinstance(body, dict) and body.get("success") is False:
-                other.append(f"GET {path} answered success=false{_detail(response)}.")
+                other.append(f"GET {path} answered success=false{personio_error_detail(response)}.")
             else:
                 logger.info(f"check: GET {path} OK")
     problems: List[str] = []
@@ -231,21 +232,3 @@ class MissingAccess(str):
         return value
 
 
-def _detail(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    detail = None
-    if isinstance(body, dict):
-        if isinstance(body.get("error"), dict):
-            detail = body["error"].get("message")
-        elif isinstance(body.get("errors"), list) and body["errors"]:
-            first = body["errors"][0] or {}
-            detail = first.get("detail") or first.get("details") or first.get("title")
-        elif body.get("message"):
-            detail = body.get("message")
-    elif isinstance(body, list) and body and isinstance(body[0], dict):
-        errors = body[0].get("errors") or [{}]
-        detail = errors[0].get("details") or errors[0].get("title")
-    return f": {str(detail)[:200]}" if detail else ""
