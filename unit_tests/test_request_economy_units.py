@@ -166,7 +166,7 @@ def test_a_body_that_is_not_json_raises_what_requests_raises():
         raise AssertionError("expected requests' JSONDecodeError")
 
 
-def test_records_come_from_the_top_level_key_as_new_objects():
+def test_records_come_from_the_top_level_key_as_copies_of_the_parsed_page():
     from source_personio.components import TopLevelRecordsExtractor, parse_json_once
 
     extractor = TopLevelRecordsExtractor(field_name="_data", config={}, parameters={})
