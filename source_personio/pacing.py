@@ -164,3 +164,23 @@ class PersonioRateLimits(APIBudget):
                     pass
                 if response.status_code == 429:
                     bucket.drain(now)
+
+
+def bound_pending_partitions(source: Any, per_worker: int = 4) -> None:
+    """Let at most ``per_worker`` x workers partitions wait for a worker (the CDK allows 10,000).
+
+    Personio quirk: most requests of a sync are substream partitions of a few endpoints that are each
+    paced separately (one per employee, person, absence period, application). The CDK submits every
+    partition its generators produce to one FIFO executor queue: with thousands queued, long runs of
+    one endpoint's partitions hold every worker waiting for that endpoint's budget while the other
+    endpoints' budgets go unused, and the queued partitions (with their cursors) make memory grow with
+    company size. With a short queue the generators hand over partitions in turn as workers free up.
+    """
+    concurrent_source = getattr(source, "_concurrent_source", None)
+    pool = getattr(concurrent_source, "_threadpool", None)
+    executor = getattr(pool, "_threadpool", None)
+    workers = getattr(executor, "_max_workers", None)
+    if pool is None or not isinstance(workers, int) or not hasattr(pool, "_max_concurrent_tasks"):
+        return  # another CDK layout: keep its default
+    pool._max_concurrent_tasks = max(workers * per_worker, 8)
+    pool._logging_threshold = pool._max_concurrent_tasks * 2
