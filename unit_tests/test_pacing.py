@@ -115,3 +115,11 @@ def test_bucket_and_window_primitives():
     window.take(0.0)
     window.take(1.0)
     assert window.earliest(2.0) == 10.0
+
+
+def test_pending_partitions_are_bounded_to_a_few_per_worker():
+    from source_personio.source import SourcePersonio
+
+    source = SourcePersonio(config={"client_id": "a", "client_secret": "b", "num_workers": 8})
+    pool = source._concurrent_source._threadpool
+    assert pool._max_concurrent_tasks == 32  # the CDK default is 10,000 queued partitions
