@@ -791,9 +791,10 @@ def is_missing_permission(error: Any) -> bool:
 
 
 class MissingPermissionLogFilter:
-    """Turn the CDK's ``Exception while syncing stream X`` (ERROR + traceback) into one WARNING
-    ``Skipped stream X: <which scope or permission is missing>`` when the exception is the
-    manifest's HTTP 403 error.
+    """Drop the CDK's ``Exception while syncing stream X`` (ERROR + traceback) when the exception is
+    the manifest's HTTP 403 error (:class:`PermissionSkippingRead` logs ``Skipped stream X: <which
+    scope or permission is missing>`` instead), and lower the CDK's line for the refused request
+    to a warning.
 
     Personio quirk: a credential grants v1 attributes and v2 scopes one by one, so a 403 on one
     resource says nothing about the others; :class:`PermissionSkippingRead` lets the rest of the
@@ -803,12 +804,10 @@ class MissingPermissionLogFilter:
     def filter(self, record: Any) -> bool:
         exception = record.exc_info[1] if record.exc_info else None
         if exception is not None and is_missing_permission(exception):
-            stream = record.getMessage().replace("Exception while syncing stream", "").strip() or "?"
-            record.msg = f"Skipped stream {stream}: {exception.message}"
-            record.args = ()
-            record.levelno, record.levelname = 30, "WARNING"
-            record.exc_info, record.exc_text = None, None
-        elif record.levelno >= 40 and "failed with status code '403'" in str(record.msg):
+            # PermissionSkippingRead says "Skipped stream X: ..." in the message stream itself
+            # (independent of which logging handlers exist), so the CDK's traceback line goes.
+            return False
+        if record.levelno >= 40 and "failed with status code '403'" in str(record.msg):
             # the CDK's own line for the refused request: part of the skip, not a sync error
             record.levelno, record.levelname = 30, "WARNING"
         return True
@@ -837,6 +836,10 @@ class PermissionSkippingRead:
                     descriptor = trace.error.stream_descriptor
                     if descriptor is not None and is_missing_permission(trace.error):
                         self.skipped[descriptor.name] = trace.error.message
+                        yield AirbyteMessage(
+                            type=Type.LOG,
+                            log=AirbyteLogMessage(level=Level.WARN, message=f"Skipped stream {descriptor.name}: {trace.error.message}"),
+                        )
                         continue
                     self.other_failures = True
                 yield message

@@ -330,7 +330,7 @@ def test_check_fails_when_the_credential_may_read_nothing(config):
     assert "personio:recruiting:read" in status.message and "employees" in status.message
 
 
-def test_missing_permission_log_filter_downgrades_only_403_failures():
+def test_missing_permission_log_filter_drops_only_403_failures():
     import logging
 
     from airbyte_cdk.models import FailureType
@@ -344,7 +344,8 @@ def test_missing_permission_log_filter_downgrades_only_403_failures():
     forbidden = AirbyteTracedException(message="The Personio API credential lacks access to X needed by stream s", failure_type=FailureType.config_error)
     other = AirbyteTracedException(message="Personio had a server error", failure_type=FailureType.transient_error)
     skipped, failed = record("Exception while syncing stream s", forbidden), record("Exception while syncing stream s", other)
-    MissingPermissionLogFilter().filter(skipped)
-    MissingPermissionLogFilter().filter(failed)
-    assert (skipped.levelname, skipped.getMessage(), skipped.exc_info) == ("WARNING", f"Skipped stream s: {forbidden.message}", None)
+    # the 403 traceback line is dropped (PermissionSkippingRead logs "Skipped stream s: ..." instead);
+    # any other failure keeps its ERROR line and traceback
+    assert MissingPermissionLogFilter().filter(skipped) is False
+    assert MissingPermissionLogFilter().filter(failed) is True
     assert failed.levelname == "ERROR" and failed.exc_info
