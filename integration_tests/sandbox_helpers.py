@@ -130,3 +130,13 @@ def report_rows(report_id: str, report_type: str, items: List[Dict[str, Any]]) -
                 "attributes": [{k: v for k, v in c.items() if k not in ("employee_id", "effective_date")} for c in item.get("attributes") or []],
             }
     return rows
+
+
+def by_key(records, *key):
+    """Records keyed by their primary key (nulls dropped, as the CDK emits them); a repeated key fails."""
+    out = {}
+    for record in records:
+        k = tuple(record[f] for f in key)
+        assert k not in out, f"duplicate primary key {k}"
+        out[k] = without_nulls(record)
+    return out

@@ -10,7 +10,7 @@ import pytest
 
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
-from sandbox_helpers import ALL_STREAMS, personio_view, records_by_stream, report_rows, run_read, without_nulls
+from sandbox_helpers import ALL_STREAMS, by_key, personio_view, records_by_stream, report_rows, run_read
 from source_personio.source import SourcePersonio
 
 
@@ -26,15 +26,6 @@ def full_read(sandbox):
     elapsed = time.monotonic() - started
     assert not output.errors, [e.trace.error.message for e in output.errors]
     return {"records": records_by_stream(output), "stats": sandbox.stats(), "seconds": elapsed, "config": config}
-
-
-def by_key(records, *key):
-    out = {}
-    for record in records:
-        k = tuple(record[f] for f in key)
-        assert k not in out, f"duplicate primary key {k}"
-        out[k] = without_nulls(record)
-    return out
 
 
 V1_LISTS = {

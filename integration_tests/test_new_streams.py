@@ -17,7 +17,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
-from sandbox_helpers import final_states, records_by_stream, run_read, without_nulls
+from sandbox_helpers import by_key, final_states, records_by_stream, run_read, without_nulls
 from source_personio.components import clear_token_cache
 from source_personio.source import SourcePersonio
 
@@ -75,15 +75,6 @@ def full_read(sb, cfg):
     output = run_read(cfg, NEW_STREAMS)
     assert not output.errors, [e.trace.error.message for e in output.errors]
     return records_by_stream(output)
-
-
-def by_key(records, *key):
-    out = {}
-    for record in records:
-        k = tuple(record[f] for f in key)
-        assert k not in out, f"duplicate primary key {k}"
-        out[k] = without_nulls(record)
-    return out
 
 
 def v1_get(sb, path):
