@@ -6,9 +6,9 @@ costs one request per incremental stream plus the minimal pages of the full-refr
 
 Documented exceptions, asserted as such: five lists are read twice in a full sync because a second
 stream needs them as its parent (employees -> balances, custom reports -> report rows, persons ->
-employments, absence periods -> breakdowns, applications -> stage transitions); balances and employments read every employee on every
-sync (Personio has no changed-since filter for balances, and a person's updated_at is not documented
-to move with its employments).
+employments, absence periods -> breakdowns, applications -> stage transitions); balances read every
+employee on every sync (issue 3: Personio has no changed-since filter for balances; they are a
+full-refresh stream). Employments read only the persons changed since the last sync.
 """
 
 from __future__ import annotations
@@ -76,12 +76,19 @@ def full(sb, cfg, streams):
     return sync(sb, cfg, streams)
 
 
+def add_month(day: dt.date) -> dt.date:
+    year, month = divmod(day.month, 12)
+    first_of_next = dt.date(day.year + year, month + 1, 1)
+    last = (first_of_next.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return first_of_next.replace(day=min(day.day, last.day))
+
+
 def months(start: dt.date, end: dt.date):
-    first = start.replace(day=1)
-    while first <= end:
-        nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        yield max(first, start), min(nxt - dt.timedelta(days=1), end)
-        first = nxt
+    """The fewest windows of at most one month (Personio's limit) from start through end."""
+    while start <= end:
+        nxt = add_month(start)
+        yield start, min(nxt - dt.timedelta(days=1), end)
+        start = nxt
 
 
 def compensation_requests(sb, since: dt.date) -> int:
@@ -188,16 +195,15 @@ def test_an_incremental_sync_without_changes_costs_one_request_per_incremental_s
         "GET /v1/company/custom-reports/reports": 2 * minimal["GET /v1/company/custom-reports/reports"],
         # balances: every employee on every sync (the full list as parent + one request each)
         "GET /v1/company/employees/{employee_id}/absences/balance": EMPLOYEES,
-        # employments: every person on every sync (the full persons list as parent + one request each)
-        "GET /v2/persons/{person_id}/employments": minimal["GET /v2/persons/{person_id}/employments"],
     }
     incremental = {
         # employees stream (updated_since, one page) + the balances parent (full list)
         "GET /v1/company/employees": 1 + minimal["GET /v1/company/employees"],
         "GET /v1/company/time-offs": 1,
         "GET /v2/attendance-periods": 1,
-        # persons stream + the employments parent (every person)
-        "GET /v2/persons": 1 + minimal["GET /v2/persons"],
+        # persons stream + the employments parent (persons changed since the state: none, so no
+        # employments request at all)
+        "GET /v2/persons": 2,
         # absence_periods stream + the breakdowns parent; no breakdown of an unchanged period
         "GET /v2/absence-periods": 2,
         "GET /v2/recruiting/candidates": 1,

@@ -107,8 +107,48 @@ def test_employments_are_read_per_person_in_pages_of_50(config):
     assert sorted(r["id"] for r in records) == ["e0", "e1", "e2"]
 
 
-def test_employments_incremental_asks_every_person_for_updated_at_gt_one_global_state(config):
-    state = {"use_global_cursor": True, "state": {"updated_at": "2024-05-01T10:00:00Z"}, "lookback_window": 0}
+def employments_state(updated_at: str, persons_updated_at: str) -> Dict[str, Any]:
+    return {
+        "use_global_cursor": True,
+        "state": {"updated_at": updated_at},
+        "lookback_window": 0,
+        "parent_state": {"persons": {"updated_at": persons_updated_at}},
+    }
+
+
+def test_employments_incremental_reads_only_persons_changed_since_the_state(config):
+    state = employments_state("2024-05-01T10:00:00Z", "2024-05-01T09:00:00Z")
+    with HttpMocker() as http:
+        mock_auth(http, v1=False, v2=True)
+        http.get(
+            v2_request("/persons", limit="50", **{"updated_at.gt": "2024-05-01T09:00:00Z"}),
+            v2_page([person("1", "2024-06-02T00:00:00Z")]),
+        )
+        # person 2 did not change: no request for its employments (HttpMocker fails on unmatched calls)
+        http.get(
+            v2_request("/persons/1/employments", limit="50", **{"updated_at.gt": "2024-05-01T10:00:00Z"}),
+            v2_page([employment("e1", "1", "2024-06-02T00:00:00Z")]),
+        )
+        output = read_stream("employments", config, SyncMode.incremental, state=state)
+    assert [r["id"] for r in record_data(output)] == ["e1"]
+    final = output.most_recent_state.stream_state.__dict__
+    assert final["state"] == {"updated_at": "2024-06-02T00:00:00Z"}
+    assert final["use_global_cursor"] is True
+    assert final["parent_state"] == {"persons": {"updated_at": "2024-06-02T00:00:00Z"}}
+
+
+def test_employments_incremental_without_changed_persons_makes_no_employment_request(config):
+    state = employments_state("2024-05-01T10:00:00Z", "2024-05-01T09:00:00Z")
+    with HttpMocker() as http:
+        mock_auth(http, v1=False, v2=True)
+        http.get(v2_request("/persons", limit="50", **{"updated_at.gt": "2024-05-01T09:00:00Z"}), v2_page([]))
+        output = read_stream("employments", config, SyncMode.incremental, state=state)
+    assert record_data(output) == []
+    assert output.most_recent_state.stream_state.__dict__["state"] == {"updated_at": "2024-05-01T10:00:00Z"}
+
+
+def test_employments_every_person_option_asks_every_person_for_updated_at_gt_the_state(config):
+    state = employments_state("2024-05-01T10:00:00Z", "2024-05-01T09:00:00Z")
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
         http.get(v2_request("/persons", limit="50"), v2_page([person("1", "2024-01-01T00:00:00Z"), person("2", "2024-01-01T00:00:00Z")]))
@@ -117,11 +157,9 @@ def test_employments_incremental_asks_every_person_for_updated_at_gt_one_global_
                 v2_request(f"/persons/{person_id}/employments", limit="50", **{"updated_at.gt": "2024-05-01T10:00:00Z"}),
                 v2_page(records),
             )
-        output = read_stream("employments", config, SyncMode.incremental, state=state)
+        output = read_stream("employments", {**config, "employments_every_person": True}, SyncMode.incremental, state=state)
     assert [r["id"] for r in record_data(output)] == ["e1"]
-    final = output.most_recent_state.stream_state.__dict__
-    assert final["state"] == {"updated_at": "2024-06-02T00:00:00Z"}
-    assert final["use_global_cursor"] is True
+    assert output.most_recent_state.stream_state.__dict__["state"] == {"updated_at": "2024-06-02T00:00:00Z"}
 
 
 # ---------------------------------------------------------------- absence periods and breakdowns
