@@ -18,6 +18,7 @@ so a first sync from 2000-01-01 reads ~1.4 M attendance periods for 2,000 employ
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -37,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_model import Model, floor_seconds, min_requests  # noqa: E402
+from bench_model import Model, floor_seconds, incremental_min_requests, min_requests  # noqa: E402
 from personio_sandbox import data as D  # noqa: E402
 from personio_sandbox.testing import Sandbox  # noqa: E402
 
@@ -256,14 +257,24 @@ def main(argv: Optional[List[str]] = None) -> int:
             print("bench: incremental sync with the final state, no changes ...", flush=True)
             inc, inc_stats = sync(sb, exe, workdir, "incremental", args.rate_limits, full.states)
             inc_requested = gets(inc_stats)
+            budget = incremental_min_requests(
+                model,
+                {s["stream"]["name"]: s["sync_mode"] for s in catalog["streams"]},
+                minimal,
+                full.states,
+                dt.datetime.now(dt.timezone.utc).date().isoformat(),
+            )
             result.update(
                 incremental_requests=sum(inc_requested.values()),
+                incremental_min_requests=sum(budget.values()),
                 incremental_records=inc.total_records,
                 incremental_wall_s=round(inc.wall_s, 2),
                 incremental_http_429=inc_stats["statuses"].get("429", 0),
             )
             for key in sorted(inc_requested):
                 rows.append(("incremental", key, inc_requested[key], "", ""))
+            for key, n in budget.items():
+                rows.append(("inc. budget", key, "", n, ""))
 
         if not args.skip_unthrottled:
             print("bench: full sync, rate limits off ...", flush=True)

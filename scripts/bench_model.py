@@ -14,9 +14,10 @@ token bucket per endpoint, rate = burst = the documented per-second figure).
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from personio_sandbox import api
 from personio_sandbox import data as D
@@ -89,7 +90,8 @@ ENDPOINT_MIN: Dict[str, Callable[[Model], int]] = {
     "/v1/company/employees": _list("/v1/company/employees"),
     "/v1/company/employees/{employee_id}/absences/balance": lambda m: len(m.company.employees),
     "/v1/company/employees/attributes": lambda m: 1,
-    "/v1/company/custom-reports/columns": lambda m: 1,
+    # one column list per report: each custom_report_<name> stream's schema
+    "/v1/company/custom-reports/columns": lambda m: len(m.ids("/v1/company/custom-reports/reports")),
     "/v1/company/time-off-types": lambda m: 1,
     "/v1/company/time-offs": _list("/v1/company/time-offs", query="?updated_from={start}"),
     "/v1/company/absence-periods": _list("/v1/company/absence-periods", query="?updated_from={start}"),
@@ -170,3 +172,76 @@ def floor_seconds(per_endpoint: Mapping[str, int], limits: Mapping = DOCUMENTED)
             buckets[f"v2 {template}"] = bucket_time(n, rate, rate)
     buckets["v1 overall"] = window_time(v1_total, limits["v1_overall_per_min"], 60.0)
     return max(buckets.values() or [0.0]), buckets
+
+
+# ------------------------------------------------------------------ incremental sync without changes
+# What each full-refresh stream must read on every sync: the endpoints of one full read of it.
+# custom_report_<name> streams (one per report) are counted together: every report's pages and
+# column list (its schema), plus the report list the per-report streams are resolved from.
+FULL_REFRESH_STREAM_ENDPOINTS: Dict[str, Tuple[str, ...]] = {
+    "absence_types": ("/v1/company/time-off-types",),
+    "document_categories": ("/v1/company/document-categories",),
+    "custom_reports_list": ("/v1/company/custom-reports/reports",),
+    "custom_reports": ("/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{report_id}"),
+    "custom_report_*": (
+        "/v1/company/custom-reports/reports",
+        "/v1/company/custom-reports/columns",
+        "/v1/company/custom-reports/reports/{report_id}",
+    ),
+    "employees_absences_balance": ("/v1/company/employees", "/v1/company/employees/{employee_id}/absences/balance"),
+    "employee_attributes": ("/v1/company/employees/attributes",),
+    "projects": ("/v2/projects",),
+    "legal_entities": ("/v2/legal-entities",),
+    "org_units": ("/v2/org-units",),
+    "cost_centers": ("/v2/cost-centers",),
+    "workplaces": ("/v2/workplaces",),
+    "compensation_types": ("/v2/compensations/types",),
+    "recruiting_jobs": ("/v2/recruiting/jobs",),
+    "recruiting_categories": ("/v2/recruiting/categories",),
+}
+
+
+def _state_value(states: Mapping[str, Any], stream: str, key: str) -> Optional[str]:
+    state = (states.get(stream) or {}).get("stream", {}).get("stream_state") or {}
+    return state.get(key) or (state.get("state") or {}).get(key)
+
+
+def incremental_min_requests(
+    model: Model,
+    streams: Mapping[str, str],
+    full_minimal: Mapping[str, int],
+    states: Mapping[str, Any],
+    today: str,
+    lookback_days: int = 1,
+) -> Dict[str, int]:
+    """The fewest requests of an incremental sync right after a full one, nothing changed in between.
+
+    ``streams``: stream name -> sync mode of the bench catalog; ``full_minimal``: ``min_requests`` of the
+    full sync ("GET /tmpl" -> n), whose per-endpoint counts a full-refresh stream needs again. One token
+    per API version; one request per incremental stream, except where Personio's filter cannot leave the
+    unchanged records out: time-offs filter by day (``updated_from``, the state's day minus the
+    lookback is re-read) and compensations by effective-date window (the window of the state is re-read).
+    """
+    budget: Dict[str, int] = {"tokens": 2}
+    for name, mode in sorted(streams.items()):
+        if mode == "incremental":
+            n = 1
+            if name == "absences":
+                day = (_state_value(states, "absences", "updated_at") or model.start_date)[:10]
+                since = (_dt.date.fromisoformat(day) - _dt.timedelta(days=lookback_days)).isoformat()
+                n = pages(model.count(f"/v1/company/time-offs?updated_from={since}"), PAGE["/v1/company/time-offs"])
+            elif name == "compensations":
+                start = (_state_value(states, "compensations", "effective_date") or model.start_date)[:10]
+                n = pages(model.count(f"/v2/compensations?start_date={start}&end_date={today}"), V2_DEFAULT_PAGE)
+            budget[f"incremental {name}"] = n
+        else:
+            key = "custom_report_*" if name.startswith("custom_report_") else name
+            if key not in FULL_REFRESH_STREAM_ENDPOINTS:
+                budget[f"{name} (unmodelled: not counted)"] = 0
+                continue
+            if key in budget:
+                continue
+            budget[key] = 0
+            for template in FULL_REFRESH_STREAM_ENDPOINTS[key]:
+                budget[key] += full_minimal.get(f"GET {template}", 0)
+    return budget

@@ -441,6 +441,24 @@ def make_employment(rng: random.Random, emp: dict) -> dict:
     }
 
 
+def absence_created_ts(seed: int, eid: int, start_day: int, lead_days: int, second: int) -> int:
+    """An absence is requested ``lead_days`` before it starts; one planned further ahead than that from
+    today was requested on a day of the three weeks before today (not all on the last day: a company's
+    planned absences do not share one creation day)."""
+    requested = start_day - lead_days * DAY
+    if requested <= BASE_EPOCH - DAY:
+        return requested + second
+    return BASE_EPOCH - DAY - (_mix(seed, eid, start_day) % 21) * DAY + second
+
+
+def absence_updated_ts(created_ts: int, delta: int) -> int:
+    """Last edited ``delta`` after creation, folded back before today rather than clamped to one instant
+    (a cluster of equal ``updated_at`` values is not what a real company has)."""
+    if created_ts + delta <= BASE_EPOCH - 60:
+        return created_ts + delta
+    return created_ts + delta % max(1, BASE_EPOCH - 60 - created_ts)
+
+
 def generate_company(seed: int = 1, employees: int = 100) -> Company:
     rng = random.Random(seed)
     c = Company(seed=seed, rng=random.Random(seed * 7919 + 17))
@@ -523,7 +541,7 @@ def generate_company(seed: int = 1, employees: int = 100) -> Company:
             hourly = rng.random() < 0.2
             t = _pick(rng, hour_types if hourly else day_types)
             length = 1 if hourly else rng.randrange(1, 6)
-            cts = min(start_day - rng.randrange(1, 30) * DAY, BASE_EPOCH - DAY) + rng.randrange(0, DAY)
+            cts = absence_created_ts(seed, eid, start_day, rng.randrange(1, 30), rng.randrange(0, DAY))
             half_start = (not hourly) and rng.random() < 0.1
             half_end = (not hourly) and length > 1 and rng.random() < 0.1
             start_day, end_day = workday_span(start_day, length)
@@ -536,7 +554,7 @@ def generate_company(seed: int = 1, employees: int = 100) -> Company:
                 "start_min": 9 * 60 + rng.randrange(0, 4) * 60 if hourly else 0,
                 "minutes": rng.randrange(1, 5) * 60 if hourly else 0,
                 "status": status, "comment": _pick(rng, ["", "", "Family trip", "Doctor", "Conference"]),
-                "created_ts": cts, "updated_ts": min(cts + rng.randrange(0, 5 * DAY), BASE_EPOCH - 60),
+                "created_ts": cts, "updated_ts": absence_updated_ts(cts, rng.randrange(0, 5 * DAY)),
                 "created_by": "API" if rng.random() < 0.3 else "Admin User",
                 "origin": _pick(rng, ["web", "web", "api", "mobile", "slack", "msteams"]),
             }
