@@ -72,3 +72,34 @@ class AddPartitionField(RecordTransformation):
 
 
 _MISSING = object()
+
+
+@dataclass
+class KeepOnlyV1Id(RecordTransformation):
+    """Reduce a raw Personio v1 record to ``{"id": <its id>}``: the id ``FlattenAttributes`` would give it.
+
+    For a parent stream whose records only provide partition ids (the employees list read for
+    ``employees_absences_balance``). Personio quirk: a v1 employee is ``{type, attributes}`` with every
+    column wrapped as ``{label, value, type, universal_id}``. Cost: flattening ~40 wrapped columns per
+    employee and then letting the partition router find ``id`` with ``dpath`` (which walks the whole
+    record) cost ~0.3 s CPU per 2,000 employees, for one value.
+    """
+
+    parameters: InitVar[Mapping[str, Any]] = None
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        from source_personio.components import _is_entity, flatten_value
+
+        if _is_entity(record) and isinstance(record.get("attributes"), dict) and "id" in record["attributes"]:
+            found, value = True, record["attributes"]["id"]
+        else:
+            found, value = "id" in record, record.get("id")
+        record.clear()
+        if found:
+            record["id"] = flatten_value(value)
