@@ -108,7 +108,9 @@ class SourcePersonio(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         validate_config(config)
-        check_catalog_and_state(self, config, catalog, state)
+        # The streams built to check the catalog and state are the ones read: building them again would
+        # list the custom reports (and their columns) a second time.
+        self._streams_for_read = check_catalog_and_state(self, config, catalog, state)
         # Streams the credential lacks a scope or permission for are skipped with a warning (issue 5).
         log_filter = MissingPermissionLogFilter()
         targets = {logger, logging.getLogger(f"airbyte.{self.name}")}
@@ -121,8 +123,13 @@ class SourcePersonio(YamlDeclarativeSource):
             catalog = long_poles_first(catalog)
             yield from PermissionSkippingRead(logger, selected).wrap(super().read(logger, config, catalog, state))
         finally:
+            self._streams_for_read = None
             for each in targets:
                 each.removeFilter(log_filter)
+
+    def streams(self, config: Mapping[str, Any]) -> List[Any]:
+        built = getattr(self, "_streams_for_read", None)
+        return built if built is not None else super().streams(config)
 
 
 # Streams with one request per person, absence period, application or employee, in the order of the time
@@ -155,10 +162,10 @@ def check_catalog_and_state(
     config: Mapping[str, Any],
     catalog: ConfiguredAirbyteCatalog,
     state: Optional[List[AirbyteStateMessage]],
-) -> None:
-    """Fail fast with a config error when the catalog names a stream this connector does not offer
-    (the CDK would silently read nothing) or the saved state cannot be read (the CDK would fail
-    with a bare ValueError while building the streams)."""
+) -> List[Any]:
+    """Build the streams; fail fast with a config error when the catalog names a stream this connector
+    does not offer (the CDK would silently read nothing) or the saved state cannot be read (the CDK
+    would fail with a bare ValueError while building the streams)."""
     try:
         streams = source.streams(config)
     except (ValueError, TypeError, KeyError) as error:
@@ -182,6 +189,7 @@ def check_catalog_and_state(
             ),
             failure_type=FailureType.config_error,
         )
+    return streams
 
 
 def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> List[str]:
