@@ -90,8 +90,8 @@ ENDPOINT_MIN: Dict[str, Callable[[Model], int]] = {
     "/v1/company/employees": _list("/v1/company/employees"),
     "/v1/company/employees/{employee_id}/absences/balance": lambda m: len(m.company.employees),
     "/v1/company/employees/attributes": lambda m: 1,
-    # one column list per report: each custom_report_<name> stream's schema
-    "/v1/company/custom-reports/columns": lambda m: len(m.ids("/v1/company/custom-reports/reports")),
+    # none at read: each custom_report_<name> stream's schema (its column list) comes from the catalog
+    "/v1/company/custom-reports/columns": lambda m: 0,
     "/v1/company/time-off-types": lambda m: 1,
     "/v1/company/time-offs": _list("/v1/company/time-offs", query="?updated_from={start}"),
     "/v1/company/absence-periods": _list("/v1/company/absence-periods", query="?updated_from={start}"),
@@ -176,18 +176,14 @@ def floor_seconds(per_endpoint: Mapping[str, int], limits: Mapping = DOCUMENTED)
 
 # ------------------------------------------------------------------ incremental sync without changes
 # What each full-refresh stream must read on every sync: the endpoints of one full read of it.
-# custom_report_<name> streams (one per report) are counted together: every report's pages and
-# column list (its schema), plus the report list the per-report streams are resolved from.
+# custom_report_<name> streams (one per report) are counted together: every report's pages, plus the
+# report list the per-report streams are resolved from (their schemas come from the catalog).
 FULL_REFRESH_STREAM_ENDPOINTS: Dict[str, Tuple[str, ...]] = {
     "absence_types": ("/v1/company/time-off-types",),
     "document_categories": ("/v1/company/document-categories",),
     "custom_reports_list": ("/v1/company/custom-reports/reports",),
     "custom_reports": ("/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{report_id}"),
-    "custom_report_*": (
-        "/v1/company/custom-reports/reports",
-        "/v1/company/custom-reports/columns",
-        "/v1/company/custom-reports/reports/{report_id}",
-    ),
+    "custom_report_*": ("/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{report_id}"),
     "employees_absences_balance": ("/v1/company/employees", "/v1/company/employees/{employee_id}/absences/balance"),
     "employee_attributes": ("/v1/company/employees/attributes",),
     "projects": ("/v2/projects",),

@@ -111,6 +111,7 @@ class SourcePersonio(YamlDeclarativeSource):
         # The streams built to check the catalog and state are the ones read: building them again would
         # list the custom reports (and their columns) a second time.
         self._streams_for_read = check_catalog_and_state(self, config, catalog, state)
+        reuse_catalog_schemas(self._streams_for_read, catalog)
         # Streams the credential lacks a scope or permission for are skipped with a warning (issue 5).
         log_filter = MissingPermissionLogFilter()
         targets = {logger, logging.getLogger(f"airbyte.{self.name}")}
@@ -155,6 +156,33 @@ def long_poles_first(catalog: ConfiguredAirbyteCatalog) -> ConfiguredAirbyteCata
     rank = {name: i for i, name in enumerate(LONG_POLE_STREAMS)}
     ordered = sorted(catalog.streams, key=lambda each: rank.get(each.stream.name, len(rank)))
     return ConfiguredAirbyteCatalog(streams=ordered)
+
+
+def reuse_catalog_schemas(streams: List[Any], catalog: ConfiguredAirbyteCatalog) -> int:
+    """Read with the schemas of the configured catalog where a stream's schema costs a request.
+
+    Personio quirk: the employees schema is built from ``GET /v1/company/employees/attributes`` and each
+    ``custom_report_<name>`` schema from the report's column list, and the CDK fetches them again at read
+    to type the records. The catalog already holds the schema discovered for the connection -- the one
+    the destination expects -- so that is used instead (one request less per such stream and sync).
+    A catalog stream without ``properties`` keeps the discovered loader; another CDK layout is left as is.
+    Returns how many streams use their catalog schema.
+    """
+    from airbyte_cdk.sources.declarative.schema import DynamicSchemaLoader
+    from airbyte_cdk.sources.declarative.schema.caching_schema_loader_decorator import CachingSchemaLoaderDecorator
+
+    schemas = {c.stream.name: c.stream.json_schema for c in catalog.streams}
+    reused = 0
+    for stream in streams:
+        schema = schemas.get(getattr(stream, "name", None))
+        if not isinstance(schema, Mapping) or not schema.get("properties"):
+            continue
+        factory = getattr(getattr(stream, "_stream_partition_generator", None), "_partition_factory", None)
+        loader = getattr(factory, "_schema_loader", None)
+        if isinstance(loader, CachingSchemaLoaderDecorator) and isinstance(getattr(loader, "_decorated", None), DynamicSchemaLoader):
+            loader._loaded_schema = dict(schema)
+            reused += 1
+    return reused
 
 
 def check_catalog_and_state(

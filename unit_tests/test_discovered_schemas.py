@@ -151,3 +151,37 @@ def test_each_custom_report_becomes_a_stream_with_columns_by_attribute_id(config
         {"employee_id": 7, "effective_date": "2024-01-01", "first_name": "Ann", "fix_salary": {"amount": "10.00", "currency_symbol": "€"}},
         {"employee_id": 7, "effective_date": "2024-02-01", "first_name": "Anna"},
     ]
+
+
+def read_employees_with_catalog_schema(config, schema):
+    from airbyte_cdk.test.catalog_builder import CatalogBuilder
+    from airbyte_cdk.test.entrypoint_wrapper import read
+    from airbyte_cdk.models import SyncMode
+
+    catalog = CatalogBuilder().with_stream("employees", SyncMode.full_refresh).build()
+    catalog.streams[0].stream.json_schema = schema
+    return read(SourcePersonio(catalog=catalog, config=config), config, catalog)
+
+
+def test_a_read_types_employees_with_the_catalog_schema_without_listing_the_attributes_again(config):
+    schema = discovered_employees_schema(config)
+    employee = v1_employee(7, first_name="Ann")
+    employee["attributes"].update({"dynamic_103": attr("dynamic_103", "3"), "dynamic_110": attr("dynamic_110", 1)})
+    with HttpMocker() as http:
+        mock_auth(http)
+        # no attribute list mocked: HttpMocker fails the read if it is requested
+        http.get(employees_request(0), json_response(v1_list([employee])))
+        (record,) = record_data(read_employees_with_catalog_schema(config, schema))
+    assert record["dynamic_103"] == 3 and record["dynamic_110"] is True
+    assert not list(jsonschema.Draft7Validator(schema).iter_errors(record))
+
+
+def test_a_catalog_without_properties_falls_back_to_the_attribute_list(config):
+    employee = v1_employee(7, first_name="Ann")
+    employee["attributes"].update({"dynamic_110": attr("dynamic_110", 1)})
+    with HttpMocker() as http:
+        mock_auth(http)
+        mock_employee_attributes(http, EVERY_TYPE)
+        http.get(employees_request(0), json_response(v1_list([employee])))
+        (record,) = record_data(read_employees_with_catalog_schema(config, {"type": "object"}))
+    assert record["dynamic_110"] is True
