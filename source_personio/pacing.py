@@ -183,4 +183,5 @@ def bound_pending_partitions(source: Any, per_worker: int = 4) -> None:
     if pool is None or not isinstance(workers, int) or not hasattr(pool, "_max_concurrent_tasks"):
         return  # another CDK layout: keep its default
     pool._max_concurrent_tasks = max(workers * per_worker, 8)
-    pool._logging_threshold = pool._max_concurrent_tasks * 2
+    # the CDK's "list of futures is getting bigger" warning keeps the threshold of its own 10,000-task
+    # queue: several generators may each submit a partition past the bound, which is harmless
