@@ -127,7 +127,7 @@ def test_open_partitions_keep_their_cursor(config):
     assert list(cursor._cursor_per_partition) == [cursor._to_partition_key({"person_id": 2, "parent_slice": {}})]
 
 
-def test_records_are_filtered_by_one_cursor_built_from_the_global_state(config, monkeypatch):
+def test_partitions_and_records_share_one_cursor_built_from_the_global_state(config, monkeypatch):
     cursor = employments_cursor(config, state=STATE)
     built = []
     create = cursor._cursor_factory.create
@@ -135,7 +135,7 @@ def test_records_are_filtered_by_one_cursor_built_from_the_global_state(config, 
     records = {pid: ["2024-02-01T00:00:00Z", "2024-03-02T00:00:00Z", "2024-04-01T00:00:00Z"] for pid in range(50)}
     kept = sync(cursor, list(range(50)), records)
     assert {updated_at for _, updated_at in kept} == {"2024-03-02T00:00:00Z", "2024-04-01T00:00:00Z"}
-    assert len(built) == 50 + 1  # one per partition (its slices) + one filter, not one per record
+    assert len(built) == 1  # one for the global state: not one per partition, nor one per record
 
 
 @pytest.mark.parametrize("state", [None, STATE], ids=["first sync", "with state"])
