@@ -22,7 +22,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_personio.cursors import install_global_substream_cursors
-from source_personio.pacing import PersonioRateLimits, bound_pending_partitions
+from source_personio.pacing import PersonioRateLimits, bound_partitions_in_flight, bound_pending_partitions
 from source_personio.components import (
     MissingPermissionLogFilter,
     PermissionSkippingRead,
@@ -115,6 +115,7 @@ class SourcePersonio(YamlDeclarativeSource):
         # list the custom reports (and their columns) a second time.
         self._streams_for_read = check_catalog_and_state(self, config, catalog, state)
         reuse_catalog_schemas(self._streams_for_read, catalog)
+        bound_partitions_in_flight(self._streams_for_read, int(config.get("num_workers") or 16))
         # Streams the credential lacks a scope or permission for are skipped with a warning (issue 5).
         log_filter = MissingPermissionLogFilter()
         targets = {logger, logging.getLogger(f"airbyte.{self.name}")}
