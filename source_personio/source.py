@@ -115,7 +115,9 @@ class SourcePersonio(YamlDeclarativeSource):
         # list the custom reports (and their columns) a second time.
         self._streams_for_read = check_catalog_and_state(self, config, catalog, state)
         reuse_catalog_schemas(self._streams_for_read, catalog)
-        bound_partitions_in_flight(self._streams_for_read, int(config.get("num_workers") or 16))
+        if config.get("pace_requests", True) is not False:
+            # keeps every paced endpoint fed (see PartitionsInFlight); without pacing there is nothing to feed
+            bound_partitions_in_flight(self._streams_for_read, int(config.get("num_workers") or 16))
         # Streams the credential lacks a scope or permission for are skipped with a warning (issue 5).
         log_filter = MissingPermissionLogFilter()
         targets = {logger, logging.getLogger(f"airbyte.{self.name}")}
