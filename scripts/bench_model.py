@@ -223,8 +223,10 @@ def incremental_min_requests(
         if mode == "incremental":
             n = 1
             if name == "absences":
-                day = (_state_value(states, "absences", "updated_at") or model.start_date)[:10]
-                since = (_dt.date.fromisoformat(day) - _dt.timedelta(days=lookback_days)).isoformat()
+                cursor = _state_value(states, "absences", "updated_at")
+                at = _dt.datetime.fromisoformat(cursor).astimezone(_dt.timezone.utc) if cursor else None
+                # the connector asks for the UTC day of (state - lookback); Personio's v1 times carry +01:00
+                since = (at - _dt.timedelta(days=lookback_days)).date().isoformat() if at else model.start_date
                 n = pages(model.count(f"/v1/company/time-offs?updated_from={since}"), PAGE["/v1/company/time-offs"])
             elif name == "compensations":
                 start = (_state_value(states, "compensations", "effective_date") or model.start_date)[:10]
