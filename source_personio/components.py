@@ -356,14 +356,6 @@ def personio_error_detail(response: requests.Response) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def fresh_json(response: requests.Response) -> Any:
-    """The response body as new Python objects (callers may change them); None if it is not JSON."""
-    try:
-        return orjson.loads(response.content)
-    except (orjson.JSONDecodeError, TypeError):
-        return None
-
-
 def parse_json_once(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
     """requests response hook: ``response.json()`` parses the body once (orjson) and then returns
     that same, read-only object.

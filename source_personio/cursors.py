@@ -22,7 +22,6 @@ import threading
 from typing import Any, Callable, Optional, Tuple
 
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
-from airbyte_cdk.sources.types import Record
 
 try:  # the CDK layout these classes are written against
     from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
@@ -53,14 +52,14 @@ class GlobalSubstreamCursor(_Base):  # type: ignore[misc,valid-type]
     * a partition's own cursor is dropped when the partition is closed (with its semaphore, which the
       CDK already drops): the global state never reads it, so memory stays bounded by the partitions
       in flight instead of growing with every person or absence period of the company;
-    * ``should_be_synced`` asks one cursor built from the global state and lookback window (rebuilt
-      only when they change, i.e. at the end of the sync) instead of building one per record.
+    * every partition's slices and ``should_be_synced`` use one cursor built from the global state and
+      lookback window (rebuilt only when they change, i.e. at the end of the sync) instead of one per
+      partition and one per record (see ``_create_cursor``).
 
     In per-partition mode (never used by this manifest) everything is the CDK's.
     """
 
     # (global state object, lookback window, the cursor built from them), replaced as one tuple (threads)
-    _filter: Optional[Tuple[Any, Any, ConcurrentCursor]] = None
     _shared: Optional[Tuple[Any, Any, ConcurrentCursor]] = None
 
     def _create_cursor(self, cursor_state: Any, runtime_lookback_window: int = 0) -> ConcurrentCursor:
@@ -88,17 +87,6 @@ class GlobalSubstreamCursor(_Base):  # type: ignore[misc,valid-type]
         if done and self._use_global_cursor:
             # Called with self._lock held (close_partition).
             self._cursor_per_partition.pop(partition_key, None)
-
-    def _get_cursor(self, record: Record) -> ConcurrentCursor:
-        if not self._use_global_cursor or not record.associated_slice:
-            return super()._get_cursor(record)
-        state, lookback = self._global_cursor, (self._lookback_window if self._global_cursor else 0)
-        built = self._filter
-        if built is None or built[0] is not state or built[1] != lookback:
-            # The cursor the CDK would build for this record: from the global state and lookback window.
-            # The CDK replaces the global state object (never edits it) when the sync ends.
-            built = self._filter = (state, lookback, self._create_cursor(state, lookback))
-        return built[2]
 
 
 def is_replaceable(cursor: Any) -> bool:
