@@ -249,7 +249,7 @@ def test_compensations_window_is_at_most_one_month_and_defaults_to_current_month
     assert r.status_code == 400
     default = client.read_v2("/v2/compensations", {"limit": 100})
     # the current month of the sandbox clock, which is the wall clock (--clock real)
-    this_month = __import__("datetime").datetime.now(__import__("datetime").timezone.utc).strftime("%Y-%m")
+    this_month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
     assert default and {c["effective_date"][:7] for c in default} == {this_month}
 
 
