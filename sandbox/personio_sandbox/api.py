@@ -1583,11 +1583,13 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
     q = parse_query(qs)
     out = []
     kind = route.list_kind
+    # page sizes the connector does not use (it asks for 100 / 200), so that this ground truth does not share
+    # a page boundary with a connector's read; /_sandbox/truth does not page at all
     if kind == "v1":
         q.pop("offset", None)
-        q["limit"] = ["100"]
+        q["limit"] = ["97"]
         if "updated_since" in q:
-            q["limit"] = ["200"]
+            q["limit"] = ["199"]
         off = 0
         while True:
             q["offset"] = [str(off)]
@@ -1608,7 +1610,7 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
     if kind in ("v1page", "report"):
         key = "offset" if kind == "v1page" else "page"
         q.pop(key, None)
-        q["limit"] = ["200"] if kind == "v1page" else ["1000"]
+        q["limit"] = ["197"] if kind == "v1page" else ["997"]
         page = 1
         while True:
             q[key] = [str(page)]

@@ -188,3 +188,12 @@ def test_same_seed_makes_the_same_changes():
             out = s.mutate(create=1, update=3, delete=1, resources=["employees", "absences", "compensations"], seed=99)
             picks.append({k: out[k] for k in ("created", "updated", "deleted")})
     assert picks[0] == picks[1]
+
+
+def test_base_clock_keeps_the_synthetic_stamps():
+    with Sandbox(employees=6, seed=9, clock="base") as s:
+        first = s.mutate(update=1, resources=["employees"], seed=1)["changes"]
+        second = s.mutate(update=2, resources=["absences"], seed=1)["changes"]
+        # 60 s past the base date, then one second per change
+        assert [ch["at"] for ch in first] == ["2026-11-01T00:01:01Z"]
+        assert [ch["at"] for ch in second] == ["2026-11-01T00:02:02Z", "2026-11-01T00:02:03Z"]
