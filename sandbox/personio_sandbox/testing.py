@@ -151,10 +151,10 @@ class Sandbox:
         return self._call("POST", "/_sandbox/mutate", body)
 
     def trigger(self, after_requests: int | None = None, after_records: int | None = None, path: str | None = None,
-                **mutation) -> str:
+                exact: bool = False, **mutation) -> str:
         """Fire ``mutation`` (``resource=..., create=..., update=..., delete=..., seed=...``) once, right after
         the ``after_requests``-th request (or once ``after_records`` records were served) on paths starting
-        with ``path``; returns the trigger id."""
+        with ``path`` (``exact=True``: equal to it); returns the trigger id."""
         body = {"mutation": mutation}
         if after_requests is not None:
             body["after_requests"] = after_requests
@@ -162,6 +162,8 @@ class Sandbox:
             body["after_records"] = after_records
         if path is not None:
             body["path"] = path
+        if exact:
+            body["exact"] = True
         return self._call("POST", "/_sandbox/triggers", body)["id"]
 
     def triggers(self) -> list[dict]:

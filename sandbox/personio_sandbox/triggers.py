@@ -29,6 +29,7 @@ class Trigger:
     after_requests: int | None = None
     after_records: int | None = None
     path: str | None = None
+    exact: bool = False  # path must equal the request path (default: a prefix of it)
     id: str = field(default_factory=lambda: "trg-%d" % next(_ids))
     requests: int = 0
     records: int = 0
@@ -50,15 +51,18 @@ class Trigger:
         if (ar is None) == (rec is None):
             raise ValueError("give exactly one of after_requests and after_records")
         path = d.pop("path", None) or None
+        exact = bool(d.pop("exact", False))
         if d:
             raise ValueError("unknown trigger keys %s" % sorted(d))
-        t = cls(dict(mutation), None if ar is None else int(ar), None if rec is None else int(rec), path)
+        t = cls(dict(mutation), None if ar is None else int(ar), None if rec is None else int(rec), path, exact)
         if (t.after_requests or 0) < 0 or (t.after_records or 0) < 0:
             raise ValueError("after_requests/after_records must not be negative")
         return t
 
     def matches(self, path: str) -> bool:
-        return self.path is None or path.startswith(self.path)
+        if self.path is None:
+            return True
+        return path == self.path if self.exact else path.startswith(self.path)
 
     def due(self) -> bool:
         if self.fired:
@@ -68,7 +72,7 @@ class Trigger:
         return self.records >= self.after_records
 
     def to_json(self) -> dict:
-        out = {"id": self.id, "path": self.path, "after_requests": self.after_requests,
+        out = {"id": self.id, "path": self.path, "exact": self.exact, "after_requests": self.after_requests,
                "after_records": self.after_records, "mutation": self.mutation, "fired": self.fired,
                "fired_at_request": self.fired_at_request, "requests_seen": self.requests,
                "records_seen": self.records}

@@ -121,3 +121,12 @@ def test_trigger_with_a_bad_mutation_is_refused(fresh):
         s.trigger(after_requests=1, resource="no_such_resource", update=1)
     assert e.value.code == 400
     assert s.triggers() == []
+
+
+def test_exact_path_trigger_ignores_longer_paths(fresh):
+    s, c = fresh
+    order = _truth_ids(s)
+    s.trigger(after_requests=1, path=EMPLOYEES, exact=True, resource="employees", delete=1, delete_ids=[order[0]])
+    c.get("/v1/company/employees/%d/absences/balance" % order[1])  # a longer path: not counted
+    assert order[0] in _ids(c.get(EMPLOYEES, {"limit": 5}).json())
+    assert order[0] not in _ids(c.get(EMPLOYEES, {"limit": 5}).json())
