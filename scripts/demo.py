@@ -2,8 +2,8 @@
 
 With PERSONIO_CLIENT_ID and PERSONIO_CLIENT_SECRET set (optionally PERSONIO_BASE_URL, PERSONIO_START_DATE),
 the real Personio API is used and no sandbox is started. Otherwise the bundled Personio sandbox is started on
-loopback: a small company (--employees, default 50) with rate limits on, v2 at twice the documented pace
-(--rate-limits demo; `documented` for Personio's own figures), so paging and pacing show in a short demo.
+loopback: a small company (--employees, default 30) with Personio's documented rate limits on (--rate-limits
+2x: v2 endpoints at twice that pace), so paging and pacing show in a demo of well under 90 s.
 
 Steps, each printed with its outcome and how long it took:
   sandbox    start the bundled sandbox (skipped against real Personio)
@@ -48,11 +48,12 @@ DEMO_DIR = ROOT / ".demo"
 DB_PATH = DEMO_DIR / "personio.duckdb"
 STATE_PATH = DEMO_DIR / "state.json"
 
-DEFAULT_EMPLOYEES = 50
-# The sandbox's rate limits for the demo: v2 endpoints at twice Personio's documented pace (announced in the
+DEFAULT_EMPLOYEES = 30  # attendance (cursor pages of 100, one after the other) at 10/s: ~20 s of paced reading
+# --rate-limits 2x: v2 endpoints at twice Personio's documented pace (the sandbox announces it in the
 # x-ratelimit-* headers, which the connector's pacer follows); v1 stays at the documented figures, the
-# connector never goes faster than those. Not "off": the read is still paced and pages as against Personio.
+# connector never goes faster than those. Never "off": the read is paced and pages as against Personio.
 DEMO_RATE_LIMITS: Dict[str, Any] = {"v2_default_per_s": 20, "v2": {"/v2/persons": 60, "/v2/absence-periods": 20}}
+RATE_LIMIT_PROFILES: Dict[str, Any] = {"documented": "documented", "2x": DEMO_RATE_LIMITS}
 PROGRESS_EVERY_S = 5.0
 BATCH_RECORDS = 5000
 EXTRACTED_AT = "_airbyte_extracted_at"
@@ -148,7 +149,8 @@ def run_connector(exe: Path, args: List[str]) -> List[dict]:
                 messages.append(_loads(line))
     errors = trace_errors(messages)
     if proc.returncode != 0 or errors:
-        detail = "; ".join(errors) or proc.stderr.decode(errors="replace").strip()[-2000:] or f"exit code {proc.returncode}"
+        stderr = proc.stderr.decode(errors="replace").strip()[-2000:]
+        detail = "; ".join(errors) or stderr or f"exit code {proc.returncode}"
         raise DemoError(f"`source-personio {args[0]}` failed: {detail}")
     return messages
 
@@ -304,7 +306,8 @@ class DuckDBLoader:
             try:
                 self._insert(stream, path)
             except self._duckdb.Error as second:  # the demo fails rather than drop rows
-                raise DemoError(f"DuckDB could not store a batch of stream {stream}: {str(second).splitlines()[0][:300]}") from None
+                first_line = str(second).splitlines()[0][:300]
+                raise DemoError(f"DuckDB could not store a batch of stream {stream}: {first_line}") from None
         self.batches += 1
         buffer.clear()
         self.insert_s += time.monotonic() - started
@@ -343,6 +346,7 @@ class ReadResult:
     warnings: List[str] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)
     returncode: int = 0
+    first_record_s: Optional[float] = None  # connector start-up, auth and first page
 
 
 def read_into_duckdb(exe: Path, config_path: Path, catalog_path: Path, loader: DuckDBLoader, streams: List[str],
@@ -359,6 +363,7 @@ def read_into_duckdb(exe: Path, config_path: Path, catalog_path: Path, loader: D
                 progress(dict(counts))
 
         ticker = threading.Thread(target=tick, name="demo-progress", daemon=True)
+    started = time.monotonic()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [str(exe), "read", "--config", str(config_path), "--catalog", str(catalog_path)],
@@ -379,6 +384,8 @@ def read_into_duckdb(exe: Path, config_path: Path, catalog_path: Path, loader: D
                 if kind == "RECORD":
                     record = message["record"]
                     stream = record["stream"]
+                    if result.first_record_s is None:
+                        result.first_record_s = time.monotonic() - started
                     counts[stream] = counts.get(stream, 0) + 1
                     loader.add(stream, record["data"], record.get("emitted_at"))
                 elif kind == "STATE":
@@ -540,9 +547,11 @@ def run_demo(exe: Path, config: dict, workdir: Path, db_path: Path = DB_PATH, sa
                 line += f", {stats.get('requests_total', 0):,} requests, {stats.get('statuses', {}).get('429', 0)} x 429"
         out(line)
 
-    loader = DuckDBLoader(db_path, {s["name"]: s.get("json_schema", {}) for s in catalog["streams"]}, workdir, warn=out)
+    loader = None
     try:
         with steps.step("read+load") as outcome:
+            schemas = {s["name"]: s.get("json_schema", {}) for s in catalog["streams"]}
+            loader = DuckDBLoader(db_path, schemas, workdir, warn=out)
             read = None
             try:
                 read = read_into_duckdb(exe, config_path, catalog_path, loader, names, workdir.parent / "read.log",
@@ -552,9 +561,11 @@ def run_demo(exe: Path, config: dict, workdir: Path, db_path: Path = DB_PATH, sa
             if read.returncode != 0 or read.errors:
                 detail = "; ".join(read.errors) or f"exit code {read.returncode} (log: {workdir.parent / 'read.log'})"
                 raise DemoError(f"`source-personio read` failed: {detail}")
+            first = "no records" if read.first_record_s is None else f"first record after {read.first_record_s:.1f}s"
             outcome.append(
-                f"ok - {sum(read.counts.values()):,} records into {db_path.name} in {loader.batches} batches ({loader.insert_s:.1f}s of inserts), "
-                f"{read.state_messages} state messages ({len(loader.states)} saved)"
+                f"ok - {sum(read.counts.values()):,} records into {db_path.name} in {loader.batches} batches "
+                f"({loader.insert_s:.1f}s of inserts, {first}), {read.state_messages} state messages "
+                f"({len(loader.states)} saved)"
             )
         pacing = None
         if sandbox is not None:
@@ -570,7 +581,8 @@ def run_demo(exe: Path, config: dict, workdir: Path, db_path: Path = DB_PATH, sa
             columns = {stream: len(cols) for stream, cols in loader.columns.items()}
             outcome.append(f"ok - {len(rows)} tables, {sum(rows.values()):,} rows")
     finally:
-        loader.close()
+        if loader is not None:
+            loader.close()
     return DemoResult(read=read, rows=rows, columns=columns, timings=dict(steps.timings), pacing=pacing)
 
 
@@ -587,7 +599,8 @@ def print_summary(result: DemoResult, db_path: Path, out: Callable[[str], None] 
     out(f"{'total':<{width}}  {sum(result.read.counts.values()):>8,}  {sum(result.rows.get(s, 0) for s in streams):>11,}")
     lost = result.lost
     for stream, (records, rows) in lost.items():
-        out(f"WARNING: stream {stream}: {records:,} records read but {'no table' if rows < 0 else f'{rows:,} rows'} in DuckDB")
+        held = "no table" if rows < 0 else f"{rows:,} rows"
+        out(f"WARNING: stream {stream}: {records:,} records read but {held} in DuckDB")
     return not lost
 
 
@@ -602,9 +615,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--employees", type=int, default=DEFAULT_EMPLOYEES,
                         help=f"sandbox company size (default {DEFAULT_EMPLOYEES})")
-    parser.add_argument("--rate-limits", choices=["demo", "documented"], default="demo",
-                        help="sandbox rate limits: demo = v2 at twice the documented pace, v1 as documented (default); "
-                             "documented = Personio's figures")
+    parser.add_argument("--rate-limits", choices=sorted(RATE_LIMIT_PROFILES), default="documented",
+                        help="sandbox rate limits: documented = Personio's figures (default); "
+                             "2x = v2 endpoints at twice that pace, v1 as documented")
     args = parser.parse_args(argv)
 
     DEMO_DIR.mkdir(exist_ok=True)
@@ -628,9 +641,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             from personio_sandbox.testing import Sandbox
 
-            rate_limits = DEMO_RATE_LIMITS if args.rate_limits == "demo" else "documented"
-            described = ("v2 at twice the documented pace, v1 as documented" if args.rate_limits == "demo"
-                         else "Personio's documented figures")
+            rate_limits = RATE_LIMIT_PROFILES[args.rate_limits]
+            described = ("Personio's documented figures" if args.rate_limits == "documented"
+                         else "v2 at twice the documented pace, v1 as documented")
             print(f"source-personio demo against the bundled Personio sandbox: {args.employees} employees, "
                   f"rate limits on ({described})")
             sandbox_cm = Sandbox(employees=args.employees, rate_limits=rate_limits)

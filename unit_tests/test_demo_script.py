@@ -113,7 +113,8 @@ def test_demo_reads_once_and_duckdb_holds_every_record_read(tiny_sandbox, counte
     for step in result.timings:
         assert any(line.startswith(f"  {step} ") and line.rstrip().endswith("s)") for line in lines), step
     pacing = next(line for line in lines if line.startswith("  pacing"))
-    assert f"{sum(requests.values()):,} requests, 0 x 429" in pacing
+    http_429 = tiny_sandbox.stats()["statuses"].get("429", 0)
+    assert f"{sum(requests.values()):,} requests, {http_429} x 429" in pacing
 
 
 def test_demo_with_credentials_in_env_uses_them_and_starts_no_sandbox(tmp_path, monkeypatch, capsys):
