@@ -625,8 +625,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="run-", dir=DEMO_DIR))  # 0700: holds the config with the secret
     try:
         exe = find_executable()
-        ensure_bytecode(exe)
-        total_started = time.monotonic()
         client_id, client_secret = os.environ.get("PERSONIO_CLIENT_ID"), os.environ.get("PERSONIO_CLIENT_SECRET")
         sandbox_cm: contextlib.AbstractContextManager = contextlib.nullcontext()
         rate_limits: Any = None
@@ -648,11 +646,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f"rate limits on ({described})")
             sandbox_cm = Sandbox(employees=args.employees, rate_limits=rate_limits)
         print(f"Connector: {exe}")
+        ensure_bytecode(exe)
+        total_started = time.monotonic()
         with contextlib.ExitStack() as stack:
             sandbox = None
             if not (client_id and client_secret):
                 with steps.step("sandbox") as outcome:
-                    sandbox = stack.enter_context(sandbox_cm)
+                    try:
+                        sandbox = stack.enter_context(sandbox_cm)
+                    except RuntimeError as error:  # personio_sandbox.testing: did not start (log tail inside)
+                        raise DemoError(f"the bundled sandbox did not start: {error}") from None
                     config = sandbox.config()
                     outcome.append(f"ok - {sandbox.url} (pid {sandbox.pid})")
             result = run_demo(exe, config, workdir, DB_PATH, sandbox=sandbox, rate_limits=rate_limits,

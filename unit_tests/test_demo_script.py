@@ -177,3 +177,18 @@ def test_summary_warns_when_duckdb_holds_fewer_rows_than_records_read():
     assert [line for line in lines if line.startswith("WARNING")] == [
         "WARNING: stream employees: 3 records read but 2 rows in DuckDB"
     ]
+
+
+@pytest.mark.timeout(120)
+def test_demo_with_a_wrong_secret_stops_at_check_without_reading(tiny_sandbox, counted_exe, tmp_path):
+    exe, invocations = counted_exe
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    lines = []
+    config = tiny_sandbox.config(client_secret="not-the-secret")
+    with pytest.raises(demo.DemoError, match="`check` failed") as failure:
+        demo.run_demo(exe, config, workdir, db_path=tmp_path / "personio.duckdb", out=lines.append)
+    assert invocations.read_text().split() == ["spec", "check"]
+    assert "not-the-secret" not in str(failure.value) + "\n".join(lines)
+    assert any(line.startswith("  check      FAILED") for line in lines)
+    assert not (tmp_path / "personio.duckdb").exists()
