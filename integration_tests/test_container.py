@@ -406,6 +406,8 @@ def test_build_refuses_a_wheel_that_does_not_match_the_locked_hash(image, tmp_pa
     finally:
         server.terminate()
         server.wait(timeout=30)
+        # The failed build's cached steps (they carry the builder stage's label) are left dangling.
+        _docker("image", "prune", "-f", "--filter", "label=io.airbyte.personio.stage=builder", check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, "a build whose lock does not match the served wheel must fail"
     assert "DO NOT MATCH THE HASHES" in output and "six" in output, output[-3000:]

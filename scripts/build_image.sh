@@ -155,9 +155,10 @@ fi
 
 # ---- 4. image
 # BuildKit when the buildx plugin is there, else the legacy builder (Debian's docker.io has no buildx).
-if docker buildx version >/dev/null 2>&1; then builder=(env DOCKER_BUILDKIT=1); progress=(--progress=plain)
-else builder=(env DOCKER_BUILDKIT=0); progress=(); fi
-args=(--network host --build-arg "BASE_IMAGE=$base" --build-arg "PIP_INDEX_URL=$index_url" "${progress[@]}")
+# (--force-rm: the legacy builder otherwise keeps the container of a failed step.)
+if docker buildx version >/dev/null 2>&1; then builder=(env DOCKER_BUILDKIT=1); extra=(--progress=plain)
+else builder=(env DOCKER_BUILDKIT=0); extra=(--force-rm); fi
+args=(--network host --build-arg "BASE_IMAGE=$base" --build-arg "PIP_INDEX_URL=$index_url" "${extra[@]}")
 # The builder stage is tagged so that it stays (the legacy builder would leave it dangling and it would be
 # pruned), and with it the dependency layer the next build reuses; then the image, from the same cache.
 : >"$BUILD_DIR/docker-build.log"
