@@ -365,6 +365,44 @@ def test_image_holds_exactly_the_locked_versions(image):
     assert re.search(r"RUN .*pip install .*--require-hashes .*-r /tmp/build/requirements-connector\.lock", log), log[-3000:]
 
 
+def _locked_hashes() -> dict[str, set[str]]:
+    """name -> the sha256 digests requirements-connector.lock allows for it."""
+    text = (ROOT / "requirements-connector.lock").read_text()
+    out: dict[str, set[str]] = {}
+    for block in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+((?: \\\n\s+--hash=sha256:[0-9a-f]{64})+)", text, re.M):
+        out[_normalized(block.group(1))] = set(re.findall(r"sha256:([0-9a-f]{64})", block.group(2)))
+    return out
+
+
+def test_lock_installs_on_linux_arm64_from_hashed_wheels(tmp_path):
+    """`docker buildx build --platform linux/arm64` runs the same pip line on arm64: every pin must have a
+    wheel for CPython 3.11 on manylinux aarch64 (the base has no compiler) whose sha256 the lock lists.
+    Resolved with pip's --dry-run against the package index (no Docker needed)."""
+    platforms = ["--platform", "manylinux2014_aarch64"]
+    for minor in range(17, 37):  # glibc 2.36: Debian bookworm, the base images' distribution
+        platforms += ["--platform", f"manylinux_2_{minor}_aarch64"]
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet",
+         "--only-binary=:all:", "--require-hashes", "--implementation", "cp", "--python-version", "3.11",
+         "--abi", "cp311", "--abi", "abi3", "--abi", "none", *platforms, "--target", str(tmp_path / "target"),
+         "-r", str(ROOT / "requirements-connector.lock"), "--report", str(report)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    chosen = {}
+    for item in json.loads(report.read_text())["install"]:
+        url = item["download_info"]["url"]
+        chosen[_normalized(item["metadata"]["name"])] = (
+            item["metadata"]["version"], url.rsplit("/", 1)[-1], item["download_info"]["archive_info"]["hashes"]["sha256"]
+        )
+    assert {name: version for name, (version, _, _) in chosen.items()} == _locked_versions()
+    hashes = _locked_hashes()
+    for name, (_, filename, digest) in chosen.items():
+        assert filename.endswith("-none-any.whl") or "aarch64" in filename, f"{name}: {filename}"
+        assert digest in hashes[name], f"{name}: {filename} has a sha256 the lock does not list"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
