@@ -88,7 +88,8 @@ tar -C "$ROOT" --exclude='__pycache__' --exclude='*.pyc' -c source_personio | ta
   2>>"$BUILD_DIR/wheel.log" || { cat "$BUILD_DIR/wheel.log" >&2; die "pip wheel of the connector failed"; }
 rm -rf "$BUILD_DIR/pkg-src"
 version="$("$PYTHON" -c 'import tomllib;print(tomllib.load(open("pyproject.toml","rb"))["project"]["version"])')"
-{ grep -v '^\s*#' requirements-connector.lock | grep -v '^\s*$'; echo "source-personio==$version"; } \
+dist="$("$PYTHON" -c 'import tomllib;print(tomllib.load(open("pyproject.toml","rb"))["project"]["name"])')"
+{ grep -v '^\s*#' requirements-connector.lock | grep -v '^\s*$'; echo "$dist==$version"; } \
   >"$WHEELHOUSE/requirements.txt"
 
 # ---- 4. image
