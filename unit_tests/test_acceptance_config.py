@@ -281,6 +281,14 @@ def test_documentation_url_is_this_projects_docs_everywhere(spec):
     assert url.endswith("/docs/personio.md") and "airbytehq/airbyte" not in url
 
 
+def test_pyairbyte_finds_the_distribution_under_the_name_metadata_gives():
+    """PyAirbyte looks a connector's version up under metadata's PyPI package name, else airbyte-<name>."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    name = pyproject["project"]["name"]
+    assert name == METADATA["remoteRegistries"]["pypi"]["packageName"] == "airbyte-" + METADATA["dockerRepository"].split("/")[1]
+    assert "source-personio" in pyproject["project"]["scripts"]
+
+
 # ------------------------------------------------------------------ docs
 
 
