@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml requirements.lock
 	$(UV) pip install -q --python $(PY) --no-deps -e . -e sandbox
 	touch $(STAMP)
 
-## make demo: start the bundled sandbox (or use PERSONIO_CLIENT_ID/SECRET), run spec/check/discover/read, load into DuckDB
+## make demo: start the bundled sandbox (or use PERSONIO_CLIENT_ID/SECRET), spec/check/discover, one read loaded into DuckDB
 demo: setup
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py $(DEMO_ARGS)
 
 ## make test: the whole suite (sandbox, unit, integration, container tests)
 test: setup
