@@ -85,7 +85,7 @@ class _Window:
     def ends_the_list(self) -> bool:
         if len(self.ids) < self.limit:
             return True
-        return self.total is not None and self.steady and self.end >= self.total
+        return self.total is not None and self.steady and self.end == self.total
 
 
 @dataclass
