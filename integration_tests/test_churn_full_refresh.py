@@ -16,15 +16,18 @@ employees' record offset, covered under changes by unit_tests/test_pagination.py
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any, Callable, Dict, List, Set, Tuple
 
 import pytest
 
+from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
 from sandbox_helpers import records_by_stream, run_read
 from source_personio.components import clear_token_cache
+from source_personio.source import SourcePersonio
 
 # more than 1,000 active employees: a custom report spans two pages of Personio's largest (1000)
 EMPLOYEES = 1150
@@ -130,3 +133,33 @@ def test_twenty_employees_deleted_after_the_first_page_all_survivors_emitted_onc
     assert len(before - after) == 20
     assert before & after <= set(emitted)
     assert len(emitted) == len(set(emitted))
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("change", ["20 deletes", "10 deletes and 10 inserts"])
+@pytest.mark.parametrize("moment", ["after the first page", "before the last page"])
+def test_a_custom_report_stream_under_changes_emits_every_row_that_existed_throughout_once(sb, moment, change):
+    """custom_report_<name>: one report's own stream, paged by ``page`` like custom_reports."""
+    report = sb.truth("custom_reports")[0]["attributes"]
+    cfg = dict(config(sb), custom_report_streams=True)
+    names = {s.name for s in discover(SourcePersonio(config=cfg), cfg).catalog.catalog.streams}
+    # the documented name: custom_report_<name>, lower case, every run of other characters one underscore
+    stream = "custom_report_" + re.sub("[^a-z0-9]+", "_", report["name"].lower()).strip("_")
+    assert stream in names
+    rows = lambda: {r["employee_id"] for r in sb.truth("custom_report_rows") if r["report_id"] == report["id"]}  # noqa: E731
+    before = rows()
+    pages = pages_without_changes("custom_reports", len(before))
+    assert pages >= 2
+    sb.clear_triggers()
+    seq = max((c.get("seq", 0) for c in sb.changes()), default=0)
+    path = f"/v1/company/custom-reports/reports/{report['id']}"
+    sb.trigger(after_requests=1 if moment == "after the first page" else pages - 1, path=path, exact=True, resource="employees", seed=5, **CHANGES[change])
+    output = run_read(cfg, [stream])
+    assert not output.errors, [e.trace.error.message for e in output.errors]
+    assert sb.triggers()[0]["fired"]
+    after = rows()
+    emitted = records_by_stream(output).get(stream, [])
+    counts = Counter((r["employee_id"], r["effective_date"]) for r in emitted)
+    assert not (before & after) - {r["employee_id"] for r in emitted}
+    assert max(counts.values()) == 1
+    assert {r["employee_id"] for r in emitted} <= before | after | created_ids(sb, seq, "employees")
