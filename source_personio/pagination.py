@@ -173,6 +173,10 @@ class _OverlappingV1Pagination(PaginationStrategy):
             return None
         items = self.items_of(body)
         if items is None:
+            logger.warning(
+                f"Stream {self._stream_name}: Personio answered a page without a list of records; the read of this "
+                "list ends there, so records after it may be missing from this sync."
+            )
             return None
         token = self.initial_token if last_page_token_value is None else last_page_token_value
         start, limit = self.window_of(token, page_size_override)
@@ -209,9 +213,9 @@ class _OverlappingV1Pagination(PaginationStrategy):
     def _give_up_checking(self, read: _Read, window: _Window, stream_slice: Optional[StreamSlice]) -> Optional[Any]:
         read.unchecked = True
         logger.warning(
-            f"Stream {self._stream_name}: Personio's list kept changing while it was read; after {read.rereads - 1} "
-            f"re-reads the page at position {window.start} still did not join the records read before it, so records "
-            f"that existed throughout this sync between positions {min(window.start, read.furthest)} and "
+            f"Stream {self._stream_name}: Personio's list kept changing while it was read: {read.rereads} pages did "
+            f"not join the records read before them (the last at position {window.start}), so records that existed "
+            f"throughout this sync between positions {min(window.start, read.furthest)} and "
             f"{max(window.end, read.furthest)} may be missing from it. The rest of the list is read without this check; "
             "the next sync reads the whole list again."
         )

@@ -111,3 +111,14 @@ def test_re_reads_are_bounded_and_exhausting_them_warns_once(caplog):
         assert s.next_page_token(page([60]), 1, None, "6") is None
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "employees" in warnings[0] and "may be missing" in warnings[0]
+
+
+def test_a_page_without_a_list_of_records_ends_the_read_with_a_warning(caplog):
+    s = strategy()
+    s.next_page_token(page([1, 2, 3]), 3, None, "0")
+    body = requests.Response()
+    body.status_code = 200
+    body._content = b'{"success": true, "metadata": {"total_elements": 9}}'
+    with caplog.at_level(logging.WARNING, logger="airbyte"):
+        assert s.next_page_token(body, 0, None, "2") is None
+    assert any("employees" in r.getMessage() and "may be missing" in r.getMessage() for r in caplog.records)
