@@ -163,3 +163,28 @@ def test_a_custom_report_stream_under_changes_emits_every_row_that_existed_throu
     assert not (before & after) - {r["employee_id"] for r in emitted}
     assert max(counts.values()) == 1
     assert {r["employee_id"] for r in emitted} <= before | after | created_ids(sb, seq, "employees")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "stream,mix",
+    [("employees", "employees=create:2,delete:2,update:2"), ("absences", "absences=create:3,delete:3,update:3")],
+)
+def test_a_full_refresh_under_changes_after_every_other_request_emits_every_survivor_once(sb, stream, mix):
+    """Churn mode: the sandbox changes the list after every 2nd API request for the whole read."""
+    resource, truth_pk, emitted_pk, _, _, mutates = STREAMS[stream]
+    sb.clear_triggers()
+    seq = max((c.get("seq", 0) for c in sb.changes()), default=0)
+    before = {truth_pk(r) for r in sb.truth(resource)}
+    sb.set_churn(mix, every_requests=2)
+    try:
+        output = run_read(config(sb), [stream])
+    finally:
+        sb.set_churn(None)
+    assert not output.errors, [e.trace.error.message for e in output.errors]
+    after = {truth_pk(r) for r in sb.truth(resource)}
+    assert len([c for c in sb.changes(seq) if c.get("op") == "delete"]) >= 6, "the list must change during the read"
+    emitted = [emitted_pk(r) for r in records_by_stream(output).get(stream, [])]
+    assert not (before & after) - set(emitted)
+    assert len(emitted) == len(set(emitted))
+    assert set(emitted) <= before | after | created_ids(sb, seq, mutates)
