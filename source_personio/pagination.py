@@ -35,9 +35,8 @@ How a read stays complete (docs/personio.md, "How v1 paging survives changes"):
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import InitVar, dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, List, Mapping, Optional, Set, Tuple
 
 import requests
 
