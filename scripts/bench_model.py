@@ -2,7 +2,11 @@
 
 min_requests -- the fewest requests that return every record a sync returns: per list endpoint
 ``ceil(records / largest page the sandbox allows)`` (one request for an empty list), per substream
-one such count per parent record, plus one token per API version used. Record counts are the
+one such count per parent record, plus one token per API version used. v1 offset-paged lists are
+the exception: the connector reads them with pages that overlap by one record, its proof that two
+pages join while Personio's list may change under the read (docs/personio.md, "How v1 paging
+survives changes"), so their minimum is the fewest *overlapping* pages (:func:`v1_record_offset_pages`,
+:func:`v1_page_number_pages`). Record counts are the
 sandbox's own ground truth, computed in-process from the same seed and company size
 (``personio_sandbox.data.generate_company`` + ``personio_sandbox.api.dataset``), with the filters
 the connector sends for the bench's ``start_date``.
@@ -49,6 +53,28 @@ def pages(n: int, size: int) -> int:
     return max(1, math.ceil(n / size))
 
 
+# v1 paging: deliberate overlap re-reads. Each page after the first must hold a record already read,
+# or a delete before the read position would go unnoticed (a skipped record) and an insert would
+# repeat records; so one record per page is read twice on purpose.
+def v1_record_offset_pages(n: int, size: int) -> int:
+    """Record offsets (employees, time-off-types): the first page holds ``size`` new records, every
+    further one starts at the previous page's last record, so ``size - 1`` new ones."""
+    return 1 if n <= size else 1 + math.ceil((n - size) / (size - 1))
+
+
+def v1_page_number_pages(n: int, size: int) -> int:
+    """Page numbers (time-offs ``offset``, custom reports ``page``): a request covers positions
+    ``[(page - 1) * limit, page * limit)`` for a ``limit`` of at most ``size``, and must start at or
+    before the last position already read. Fewest such requests over every ``limit`` from 1 to
+    ``size``: how far one request can reach never decreases with how far the read got, so reaching
+    as far as possible at every step is optimal."""
+    covered, requests = min(n, size), 1
+    while covered < n:
+        covered = max(((covered - 1) // limit + 1) * limit for limit in range(1, size + 1))
+        requests += 1
+    return requests
+
+
 @dataclass
 class Model:
     company: D.Company
@@ -63,19 +89,21 @@ class Model:
 
 # Requests one full read of an endpoint needs, by sandbox path template. Filters mirror the
 # connector's requests for a first sync from start_date.
-def _list(path: str, template: Optional[str] = None, query: str = "") -> Callable[[Model], int]:
+def _list(path: str, template: Optional[str] = None, query: str = "", paging: Callable[[int, int], int] = pages) -> Callable[[Model], int]:
     template = template or path
     size = PAGE.get(template, V2_DEFAULT_PAGE)
-    return lambda m: pages(m.count(path + (query.format(start=m.start_date) if query else "")), size)
+    return lambda m: paging(m.count(path + (query.format(start=m.start_date) if query else "")), size)
 
 
 def _employments(m: Model) -> int:
     return sum(pages(len(e["employments"]), 50) for e in m.company.employees.values())
 
 
-def _per_parent(parent: str, child: str, size: int, key: str = "id") -> Callable[[Model], int]:
+def _per_parent(
+    parent: str, child: str, size: int, key: str = "id", paging: Callable[[int, int], int] = pages
+) -> Callable[[Model], int]:
     """A substream: one full read of ``child`` (``{}`` = the parent's id) per parent record."""
-    return lambda m: sum(pages(m.count(child.format(pid)), size) for pid in m.ids(parent.format(start=m.start_date), key))
+    return lambda m: sum(paging(m.count(child.format(pid)), size) for pid in m.ids(parent.format(start=m.start_date), key))
 
 
 # breakdowns are read for the absence periods the absence_periods stream reads (updated since start_date)
@@ -83,17 +111,19 @@ _breakdowns = _per_parent(
     "/v2/absence-periods?updated_at.gte={start}T00:00:00", "/v2/absence-periods/{}/breakdowns", 28
 )
 _stage_transitions = _per_parent("/v2/recruiting/applications", "/v2/recruiting/applications/{}/stage-transitions", 200)
-_reports = _per_parent("/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{}", 1000)
+_reports = _per_parent(
+    "/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{}", 1000, paging=v1_page_number_pages
+)
 
 
 ENDPOINT_MIN: Dict[str, Callable[[Model], int]] = {
-    "/v1/company/employees": _list("/v1/company/employees"),
+    "/v1/company/employees": _list("/v1/company/employees", paging=v1_record_offset_pages),
     "/v1/company/employees/{employee_id}/absences/balance": lambda m: len(m.company.employees),
     "/v1/company/employees/attributes": lambda m: 1,
     # none at read: each custom_report_<name> stream's schema (its column list) comes from the catalog
     "/v1/company/custom-reports/columns": lambda m: 0,
-    "/v1/company/time-off-types": lambda m: 1,
-    "/v1/company/time-offs": _list("/v1/company/time-offs", query="?updated_from={start}"),
+    "/v1/company/time-off-types": _list("/v1/company/time-off-types", paging=v1_record_offset_pages),
+    "/v1/company/time-offs": _list("/v1/company/time-offs", query="?updated_from={start}", paging=v1_page_number_pages),
     "/v1/company/absence-periods": _list("/v1/company/absence-periods", query="?updated_from={start}"),
     "/v1/company/document-categories": lambda m: 1,
     "/v1/company/custom-reports/reports": lambda m: 1,
@@ -227,7 +257,9 @@ def incremental_min_requests(
                 at = _dt.datetime.fromisoformat(cursor).astimezone(_dt.timezone.utc) if cursor else None
                 # the connector asks for the UTC day of (state - lookback); Personio's v1 times carry +01:00
                 since = (at - _dt.timedelta(days=lookback_days)).date().isoformat() if at else model.start_date
-                n = pages(model.count(f"/v1/company/time-offs?updated_from={since}"), PAGE["/v1/company/time-offs"])
+                n = v1_page_number_pages(
+                    model.count(f"/v1/company/time-offs?updated_from={since}"), PAGE["/v1/company/time-offs"]
+                )
             elif name == "compensations":
                 start = (_state_value(states, "compensations", "effective_date") or model.start_date)[:10]
                 n = pages(model.count(f"/v2/compensations?start_date={start}&end_date={today}"), V2_DEFAULT_PAGE)

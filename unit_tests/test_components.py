@@ -13,7 +13,6 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_personio.components import (
     BlankObjectsToNull,
     PersonioTokenAuthenticator,
-    CustomReportPagination,
     CustomReportRowsExtractor,
     FlattenAttributes,
     PersonioCursorPagination,
@@ -100,25 +99,6 @@ def test_cursor_pagination_re_requests_a_repeated_cursor_twice_then_fails_clearl
         cursor_pagination.next_page_token(response(body), 1, None, "same")
     assert "same cursor 3 times" in error.value.message
     assert error.value.failure_type == FailureType.system_error
-
-
-# ---------------------------------------------------------------- CustomReportPagination
-
-
-def report_body(page: int, total_pages: int, items: list) -> dict:
-    return {"metadata": {"current_page": page, "total_pages": total_pages}, "data": [{"type": "Report", "attributes": {"items": items}}]}
-
-
-def test_custom_report_pagination_starts_at_page_1_and_stops_at_total_pages():
-    pagination = CustomReportPagination(config={}, parameters={}, page_size=100)
-    assert pagination.initial_token == 1
-    assert pagination.next_page_token(response(report_body(1, 3, [{"employee_id": 1}])), 1, None, 1) == 2
-    assert pagination.next_page_token(response(report_body(3, 3, [{"employee_id": 1}])), 1, None, 3) is None
-
-
-def test_custom_report_pagination_stops_on_an_empty_page():
-    pagination = CustomReportPagination(config={}, parameters={}, page_size=100)
-    assert pagination.next_page_token(response(report_body(1, 9, [])), 0, None, 1) is None
 
 
 # ---------------------------------------------------------------- CustomReportRowsExtractor

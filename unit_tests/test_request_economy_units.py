@@ -18,7 +18,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
 from personio_mocks import BASE, json_response, mock_auth, read_stream, record_data
-from source_personio.components import ShiftTolerantV1Pagination
+from source_personio.pagination import OverlappingPageNumberPagination, OverlappingRecordOffsetPagination
 
 
 def v1_page(ids: List[int], total: Optional[int]) -> requests.Response:
@@ -30,37 +30,42 @@ def v1_page(ids: List[int], total: Optional[int]) -> requests.Response:
     return response
 
 
-def pager(unit: str = "record", size: int = 2) -> ShiftTolerantV1Pagination:
-    return ShiftTolerantV1Pagination(config={}, parameters={"name": "absences"}, page_size=size, offset_unit=unit)
+def by_record(size: int = 3) -> OverlappingRecordOffsetPagination:
+    return OverlappingRecordOffsetPagination(config={}, parameters={"name": "employees"}, page_size=size)
+
+
+def by_page(size: int = 4) -> OverlappingPageNumberPagination:
+    return OverlappingPageNumberPagination(config={}, parameters={"name": "absences"}, page_size=size, min_page_size=2)
 
 
 def test_a_full_last_page_that_total_elements_confirms_ends_the_read_by_record_offset():
-    p = pager("record")
-    assert p.next_page_token(v1_page([1, 2], 4), 2, None, 0) == 2
-    assert p.next_page_token(v1_page([3, 4], 4), 2, None, 2) is None
+    p = by_record()
+    assert p.next_page_token(v1_page([1, 2, 3], 5), 3, None, "0") == "2"  # overlaps record 3
+    assert p.next_page_token(v1_page([3, 4, 5], 5), 3, None, "2") is None
 
 
 def test_a_full_last_page_that_total_elements_confirms_ends_the_read_by_page_number():
-    p = pager("page")
-    assert p.next_page_token(v1_page([1, 2], 4), 2, None, 1) == 2
-    assert p.next_page_token(v1_page([3, 4], 4), 2, None, 2) is None
+    p = by_page()
+    token = p.next_page_token(v1_page([1, 2, 3, 4], 6), 4, None, {"page": 1, "limit": 4})
+    assert token == {"page": 2, "limit": 3}  # positions 3..5: starts at record 4, the last one read
+    assert p.next_page_token(v1_page([4, 5, 6], 6), 3, None, token) is None
 
 
 def test_a_single_full_page_holding_every_record_is_the_only_request():
-    assert pager("record").next_page_token(v1_page([1, 2], 2), 2, None, 0) is None
+    assert by_record().next_page_token(v1_page([1, 2, 3], 3), 3, None, "0") is None
+    assert by_page().next_page_token(v1_page([1, 2, 3, 4], 4), 4, None, {"page": 1, "limit": 4}) is None
 
 
 def test_a_total_that_changed_since_the_previous_page_never_ends_the_read():
-    p = pager("record")
-    assert p.next_page_token(v1_page([1, 2], 5), 2, None, 0) == 2
-    # the total now says 4 (= records read): it drifted, so the next page is asked for anyway
-    assert p.next_page_token(v1_page([3, 4], 4), 2, None, 2) == 4
-    assert p.next_page_token(v1_page([], 4), 0, None, 4) is None
+    p = by_record()
+    assert p.next_page_token(v1_page([1, 2, 3], 6), 3, None, "0") == "2"
+    # the total now says 5 (= the records read): it drifted, so the next page is asked for anyway
+    assert p.next_page_token(v1_page([3, 4, 5], 5), 3, None, "2") == "4"
+    assert p.next_page_token(v1_page([5], 5), 1, None, "4") is None
 
 
 def test_without_total_elements_a_full_page_asks_for_the_next():
-    p = pager("record")
-    assert p.next_page_token(v1_page([1, 2], None), 2, None, 0) == 2
+    assert by_record().next_page_token(v1_page([1, 2, 3], None), 3, None, "0") == "2"
 
 
 # ---------------------------------------------------------------- substreams of incremental parents

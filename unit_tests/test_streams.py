@@ -26,13 +26,14 @@ def employees_request(offset: int, **params: str) -> HttpRequest:
 
 
 def test_employees_offset_is_a_record_offset_with_pages_of_100(config):
+    # 150 employees; the second page starts at the first page's last record (offset 99): pages overlap by one
     with HttpMocker() as http:
         mock_auth(http)
         mock_employee_attributes(http)
         http.get(employees_request(0), json_response(v1_list([v1_employee(i) for i in range(1, 101)])))
-        http.get(employees_request(100), json_response(v1_list([v1_employee(i) for i in range(101, 151)])))
+        http.get(employees_request(99), json_response(v1_list([v1_employee(i) for i in range(100, 151)])))
         output = read_stream("employees", config)
-    assert sorted(r["id"] for r in record_data(output)) == list(range(1, 151))
+    assert sorted(r["id"] for r in record_data(output)) == list(range(1, 151))  # employee 100 once
 
 
 def test_employees_records_are_flat_columns_keyed_by_attribute_key(config):
@@ -100,18 +101,20 @@ def time_off(time_off_id: int, updated_at: str = "2024-03-01T09:00:00+01:00") ->
     }
 
 
-def time_offs_request(page: int, updated_from: str = "2024-01-01") -> HttpRequest:
+def time_offs_request(page: int, updated_from: str = "2024-01-01", limit: int = 200) -> HttpRequest:
     return HttpRequest(
         f"{BASE}/v1/company/time-offs",
-        query_params={"limit": "200", "offset": str(page), "updated_from": updated_from},
+        query_params={"limit": str(limit), "offset": str(page), "updated_from": updated_from},
     )
 
 
-def test_absences_offset_is_a_page_number_starting_at_1(config):
+def test_time_offs_offset_is_a_page_number(config):
+    # 230 time-offs: page 1 of 200 holds positions 0..199; page 2 of 199 starts at position 199, the
+    # last record read (pages of a fixed size cannot overlap, so the limit changes)
     with HttpMocker() as http:
         mock_auth(http)
         http.get(time_offs_request(1), json_response(v1_list([time_off(i) for i in range(200)])))
-        http.get(time_offs_request(2), json_response(v1_list([time_off(i) for i in range(200, 230)])))
+        http.get(time_offs_request(2, limit=199), json_response(v1_list([time_off(i) for i in range(199, 230)])))
         output = read_stream("absences", config)
     assert sorted(r["id"] for r in record_data(output)) == list(range(230))
 
@@ -150,8 +153,8 @@ def test_absence_types_are_flattened_and_paged_by_record_offset(config):
             json_response(v1_list([time_off_type(i) for i in range(1, 201)])),
         )
         http.get(
-            HttpRequest(f"{BASE}/v1/company/time-off-types", query_params={"limit": "200", "offset": "200"}),
-            json_response(v1_list([time_off_type(201)])),
+            HttpRequest(f"{BASE}/v1/company/time-off-types", query_params={"limit": "200", "offset": "199"}),
+            json_response(v1_list([time_off_type(200), time_off_type(201)])),
         )
         records = record_data(read_stream("absence_types", config))
     assert sorted(r["id"] for r in records) == list(range(1, 202))
@@ -187,35 +190,37 @@ def test_custom_reports_list_returns_report_metadata(config):
 # ---------------------------------------------------------------- custom report rows
 
 
-def report_page(items: list, page: int, total_pages: int, report_type: str = "point_in_time") -> dict:
+def report_page(items: list, page: int, total_pages: int, report_type: str = "point_in_time", total: int = 3, limit: int = 1000) -> dict:
     return {
         "success": True,
-        "metadata": {"total_elements": 3, "current_page": page, "total_pages": total_pages},
-        "limit": 1000,
+        "metadata": {"total_elements": total, "current_page": page, "total_pages": total_pages},
+        "limit": limit,
         "data": [report_meta(report_type, items=items)],
     }
 
 
-def report_rows_request(page: int) -> HttpRequest:
+def report_rows_request(page: int, limit: int = 1000) -> HttpRequest:
     return HttpRequest(
-        f"{BASE}/v1/company/custom-reports/reports/{REPORT_ID}", query_params={"limit": "1000", "page": str(page)}
+        f"{BASE}/v1/company/custom-reports/reports/{REPORT_ID}", query_params={"limit": str(limit), "page": str(page)}
     )
 
 
-def test_custom_reports_follow_page_numbers_until_total_pages(config):
+def test_custom_reports_follow_page_numbers_past_the_first_1000_employees(config):
     def item(employee_id):
         return {"employee_id": employee_id, "attributes": [{"attribute_id": "first_name", "data_type": "TEXT", "value": f"E{employee_id}", "employee_id": employee_id}]}
 
+    # 1,200 employees: page 1 of 1000 holds positions 0..999; page 2 of 999 starts at position 999
     with HttpMocker() as http:
         mock_auth(http)
         http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/reports"), json_response(v1_list([report_meta()])))
-        http.get(report_rows_request(1), json_response(report_page([item(1), item(2)], 1, 2)))
-        http.get(report_rows_request(2), json_response(report_page([item(3)], 2, 2)))
+        http.get(report_rows_request(1), json_response(report_page([item(i) for i in range(1, 1001)], 1, 2, total=1200)))
+        http.get(
+            report_rows_request(2, limit=999),
+            json_response(report_page([item(i) for i in range(1000, 1201)], 2, 2, total=1200, limit=999)),
+        )
         records = record_data(read_stream("custom_reports", config))
     assert sorted((r["report_id"], r["employee_id"], r["effective_date"]) for r in records) == [
-        (REPORT_ID, 1, ""),
-        (REPORT_ID, 2, ""),
-        (REPORT_ID, 3, ""),
+        (REPORT_ID, i, "") for i in range(1, 1201)
     ]
     assert records[0]["attributes"] == [{"attribute_id": "first_name", "data_type": "TEXT", "value": "E1"}]
 
