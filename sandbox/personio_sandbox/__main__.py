@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import signal
 import sys
@@ -12,8 +11,9 @@ import time
 from aiohttp import web
 
 from . import data as D
-from .api import Credential, V2_SCOPES
-from .server import Fault, Sandbox, credential_from, make_app
+from .auth import Credential, credential_from
+from .faults import Fault
+from .server import ServerState, make_app
 from .triggers import parse_churn
 
 
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
             parse_churn(args.churn)
         except ValueError as e:
             raise SystemExit("personio-sandbox: bad --churn: %s" % e)
-    sb = Sandbox(company, creds, args.token_ttl, rl, args.fault, args.relative_attendance_links, args.seed,
+    sb = ServerState(company, creds, args.token_ttl, rl, args.fault, args.relative_attendance_links, args.seed,
                  strict_booleans=args.spec_strict_booleans, churn=args.churn,
                  churn_every_requests=args.churn_every_requests, churn_interval_s=args.churn_interval_s)
     app = make_app(sb)

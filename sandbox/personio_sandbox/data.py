@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import clock as _clock
+from .clock import BASE_EPOCH
 
-BASE_EPOCH = int(_dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc).timestamp())
+
 DAY = 86400
 UTC = _dt.timezone.utc
 
@@ -342,13 +343,6 @@ class Company:
                 n += a.base_count(p) + len(a.extra.get(p, ()))
         n -= sum(1 for (p, j), r in a.overlay.items() if r is None and self.person_order[p] in self.employees)
         return n
-
-    # ------------------------------------------------------------ mutation
-    def mutate(self, create: int = 0, update: int = 0, delete: int = 0,
-               resources: list[str] | None = None, **opts) -> dict:
-        """Shortcut for ``personio_sandbox.mutate.mutate`` (kept for in-process callers)."""
-        from . import mutate as _m  # mutate builds on this module; imported late to keep data.py standalone
-        return _m.mutate(self, create, update, delete, resources, **opts)
 
 
 # attributes whose change explains a generated employee's last_modified_at (see initial_attr_ts)
