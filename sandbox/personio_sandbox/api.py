@@ -11,6 +11,7 @@ from .auth import Credential, FULL
 from .context import Ctx, parse_query
 from .errors import ApiError, problem_body
 from .routes import match
+from .tenants import gate
 
 
 def render(company: D.Company, path: str, params=None, cred: Credential = FULL,
@@ -27,6 +28,9 @@ def render(company: D.Company, path: str, params=None, cred: Credential = FULL,
     if route is None:
         return 404, ({"success": False, "error": {"code": 404, "message": "Not found"}} if path.startswith("/v1")
                      else problem_body(404, "The requested resource was not found"))
+    blocked = gate(company, cred, path)
+    if blocked is not None:
+        return blocked.status, blocked.body
     ctx = Ctx(company, path, q, cred, base_url, relative_attendance_links, m, strict_booleans)
     try:
         return route.handler(ctx)

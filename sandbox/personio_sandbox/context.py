@@ -96,7 +96,7 @@ def parse_dt(v: str, err, allow_z: bool = True) -> int:
     """Parse an ISO date or date-time (naive = UTC) into epoch seconds."""
     s = v.strip()
     if not allow_z and (s.endswith("Z") or s.endswith("z")):
-        raise err("Invalid date-time %r: must be a local date-time without zone designator" % v)
+        raise err("Invalid request content")  # §10.5 [FORUM]: attendance-period filters reject a "Z"
     try:
         if len(s) == 10:
             d = _dt.datetime.strptime(s, "%Y-%m-%d")

@@ -7,9 +7,16 @@ from aiohttp import web
 from . import mutate as M
 from . import truth as T
 from .api import dataset
-from .auth import FULL, credential_from
+from .auth import credential_from
+from .routes import all_routes
+from .tenants import tenant_of, unavailable
 from .faults import Fault
 from .responses import json_response
+
+
+def _cred(sb, client_id):
+    """The credential ``?client_id=`` names (unknown ones fall back), else the sandbox's default credential."""
+    return sb.creds.get(client_id, sb.default_cred) if client_id else sb.default_cred
 
 
 async def control(request: web.Request, sb) -> web.Response:
@@ -26,7 +33,7 @@ async def control(request: web.Request, sb) -> web.Response:
             if not path:
                 return json_response(400, {"error": "query parameter 'path' is required"})
             base = "%s://%s" % (request.scheme, request.host)
-            cred = sb.creds.get(request.query.get("client_id", ""), FULL) if request.query.get("client_id") else FULL
+            cred = _cred(sb, request.query.get("client_id"))
             with sb.company.lock:
                 recs = dataset(sb.company, path, cred, base, strict_booleans=sb.strict_booleans)
             return json_response(200, {"records": recs})
@@ -60,11 +67,19 @@ async def control(request: web.Request, sb) -> web.Response:
             if resource not in T.TRUTH:
                 return json_response(404, {"error": "unknown truth resource %r" % resource, "known": sorted(T.TRUTH)})
             base = "%s://%s" % (request.scheme, request.host)
-            cid = request.query.get("client_id")
-            cred = sb.creds.get(cid, FULL) if cid else FULL
+            cred = _cred(sb, request.query.get("client_id"))
             q = {k: v for k, v in request.query.items() if k != "client_id"}
             recs = T.truth(sb.company, resource, q, cred, base, sb.strict_booleans)
-            return json_response(200, {"records": recs, "count": len(recs)})
+            out = {"records": recs, "count": len(recs)}
+            gone = T.unavailable(sb.company, resource, cred)
+            if gone is not None:  # this tenant / credential can not read it: no records, and why
+                out["unavailable"] = gone
+            return json_response(200, out)
+        if p == "/_sandbox/tenant" and meth == "GET":
+            cred = _cred(sb, request.query.get("client_id"))
+            out = tenant_of(sb.company).to_json()
+            out["unavailable"] = [u for u in (unavailable(sb.company, cred, r.template) for r in all_routes()) if u]
+            return json_response(200, out)
         if p == "/_sandbox/faults" and meth == "PUT":
             b = orjson.loads(await request.read() or b"[]")
             sb.faults = [Fault.parse(f) for f in (b if isinstance(b, list) else [b])]

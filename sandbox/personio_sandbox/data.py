@@ -223,9 +223,13 @@ class Attendance:
         proj = None
         if typ == "WORK" and projects and (h >> 40) % 3 == 0:
             proj = {"id": projects[(h >> 44) % len(projects)]}
+        status = "CONFIRMED"
+        if self.c.options.get("shapes"):  # §10.5: approval status PENDING / CONFIRMED / REJECTED
+            k = _mix(h, slot) % 20
+            status = "PENDING" if k < 2 else ("REJECTED" if k == 2 else "CONFIRMED")
         return {
             "id": self.make_id(p, j), "type": typ, "person": {"id": str(emp["id"])},
-            "approval": {"status": "CONFIRMED"},
+            "approval": {"status": status},
             "start": {"date_time": "%sT%02d:%02d:00" % (ds, a // 60, a % 60)},
             "end": {"date_time": "%sT%02d:%02d:00" % (ds, b // 60, b % 60)},
             "attribution_date": ds, "comment": "", "project": proj,
@@ -297,6 +301,7 @@ class Company:
     comp_extra: list[dict] = field(default_factory=list)  # back-dated created compensation items
     changes: list[dict] = field(default_factory=list)     # every applied change (GET /_sandbox/changes)
     options: dict = field(default_factory=dict)           # behaviour options (see mutate.OPTIONS)
+    tenant: Any = None                                    # personio_sandbox.tenants.Tenant (None = full)
     lock: Any = field(default_factory=threading.RLock, repr=False)  # mutations vs request rendering
 
     def emp_by_index(self, p: int) -> dict:

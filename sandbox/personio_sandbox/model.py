@@ -51,3 +51,19 @@ def month_bounds(ts: int) -> tuple[int, int]:
     start = _dt.datetime(d.year, d.month, 1, tzinfo=_dt.timezone.utc)
     nm = _dt.datetime(d.year + (d.month == 12), d.month % 12 + 1, 1, tzinfo=_dt.timezone.utc)
     return int(start.timestamp()), int(nm.timestamp()) - DAY
+
+
+def shapes_on(c) -> bool:
+    """The tenant serves the §10.5 shapes (``--tenant shapes``)."""
+    return bool(c.options.get("shapes"))
+
+
+def employee_currency(c, e: dict) -> str:
+    """The currency of an employee's salary: EUR; with the §10.5 shapes a quarter of the company is paid in
+    GBP (captured tenant responses carry both; which employees is the sandbox's choice)."""
+    if shapes_on(c) and D._mix(c.seed, e["id"], 0xC0FFEE) % 4 == 0:
+        return "GBP"
+    return "EUR"
+
+
+CURRENCY_SYMBOL = {"EUR": "€", "GBP": "£"}

@@ -80,6 +80,12 @@ for _t, _h, _api, _s, _k in ROUTES:
         _STATIC[_t] = Route(_t, _h, _api, _s, _k, None)
 
 
+def all_routes() -> list[Route]:
+    """Every route, in table order."""
+    by = {r.template: r for r in list(_STATIC.values()) + _DYNAMIC}
+    return [by[t] for t, *_rest in ROUTES]
+
+
 def match(path: str) -> tuple[Route | None, dict]:
     r = _STATIC.get(path)
     if r is not None:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from . import data as D
 from .api import records_of
-from .auth import V1_SCOPE_OF, Credential
+from .auth import FULL, V1_SCOPE_OF, Credential
 from .context import Ctx, parse_query
 from .control import control
 from .errors import ApiError, v1_error, v2_error
@@ -21,6 +21,7 @@ from .faults import Fault, apply_body_faults
 from .ratelimits import DOCUMENTED, RateLimiter  # noqa: F401  (DOCUMENTED: scripts/bench_model.py reads it here)
 from .responses import bearer, error_for, error_response
 from .routes import match
+from .tenants import gate
 from .tokens import check_token
 from .tokens import token_endpoint
 from .triggers import Changer, parse_churn
@@ -41,6 +42,7 @@ class ServerState:
         self.changer = Changer(company, seed, parse_churn(churn) if churn else None, churn_every_requests,
                                churn_interval_s)
         self.creds = {c.client_id: c for c in credentials}
+        self.default_cred = credentials[0] if credentials else FULL  # what truth/dataset show without client_id
         self.token_ttl = token_ttl
         self.tokens: dict[str, tuple[Credential, str, float]] = {}
         self.limiter = RateLimiter(rate_limits)
@@ -151,6 +153,9 @@ async def serve(request: web.Request, sb, template: str, kind: str, route, m) ->
     cred, err = check_token(sb, tok, kind)
     if err is not None:
         return error_response(err, rl_headers)
+    blocked = gate(sb.company, cred, path)  # a module not booked or a right missing (tenant profiles, §10.2)
+    if blocked is not None:
+        return error_response(blocked, rl_headers)
     if route.scope and route.scope not in cred.scopes:
         if kind == "v2":
             e = v2_error(403, "The access token does not have the required scope '%s'" % route.scope)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from . import data as D
 from .auth import FULL, Credential
 from .context import ensure_indexes
-from .model import month_bounds
+from .model import month_bounds, shapes_on
+from .tenants import unavailable as tenant_unavailable
 from .resources import (absences, attendances, compensations, documents, employees, org, persons, projects,
                         recruiting, reports_v1, time_offs)
 
@@ -22,14 +23,14 @@ def _employees(c, q, cred, base, strict):
 
 
 def _persons(c, q, cred, base, strict):
-    return [persons.v2_person(c, e, base) for e in c.listed_employees()]
+    return [persons.v2_person(c, e, base, cred.trim_v2) for e in c.listed_employees()]
 
 
 def _employments(c, q, cred, base, strict):
     out = []
     for e in c.listed_employees():
         for m in persons.employments_in_order(e):
-            out.append(persons.v2_employment(c, e, m, base))
+            out.append(persons.v2_employment(c, e, m, base, cred.trim_v2))
     return out
 
 
@@ -81,7 +82,7 @@ def _compensations(c, q, cred, base, strict):
 
 
 def _projects(c, q, cred, base, strict):
-    return [projects.v2_project(p) for p in c.projects]
+    return [projects.v2_project(p, c) for p in c.projects]
 
 
 def _candidates(c, q, cred, base, strict):
@@ -96,7 +97,7 @@ def _applications(c, q, cred, base, strict):
 
 def _stage_transitions(c, q, cred, base, strict):
     return [dict(t, application_id=a["id"]) for a in recruiting.newest_first(c.applications)
-            for t in recruiting.stage_transitions(a)]
+            for t in recruiting.stage_transitions(c, a)]
 
 
 def _jobs(c, q, cred, base, strict):
@@ -109,7 +110,7 @@ def _categories(c, q, cred, base, strict):
 
 
 def _time_off_types(c, q, cred, base, strict):
-    return [time_offs.v1_time_off_type(t) for t in c.time_off_types]
+    return [time_offs.v1_time_off_type(t, shapes_on(c)) for t in c.time_off_types]
 
 
 def _v2_absence_types(c, q, cred, base, strict):
@@ -172,6 +173,27 @@ TRUTH = {
 }
 
 
+# the list path whose tenant gate (a module not booked, a right missing) also hides a truth resource
+PATHS = {
+    "persons": "/v2/persons", "employments": "/v2/persons/{id}/employments",
+    "candidates": "/v2/recruiting/candidates", "recruiting_candidates": "/v2/recruiting/candidates",
+    "applications": "/v2/recruiting/applications", "recruiting_applications": "/v2/recruiting/applications",
+    "stage_transitions": "/v2/recruiting/applications/{id}/stage-transitions",
+    "recruiting_application_stage_transitions": "/v2/recruiting/applications/{id}/stage-transitions",
+    "jobs": "/v2/recruiting/jobs", "recruiting_jobs": "/v2/recruiting/jobs",
+    "recruiting_categories": "/v2/recruiting/categories", "legal_entities": "/v2/legal-entities",
+    "custom_reports": "/v1/company/custom-reports/reports", "custom_reports_list": "/v1/company/custom-reports/reports",
+    "custom_report_rows": "/v1/company/custom-reports/reports/{report_id}",
+}
+
+
+def unavailable(c: D.Company, resource: str, cred: Credential = FULL) -> dict | None:
+    """``{"path", "status", "reason"}`` when this tenant / credential can not read ``resource`` (its truth
+    is then empty), else None."""
+    path = PATHS.get(resource)
+    return tenant_unavailable(c, cred, path) if path else None
+
+
 def truth(c: D.Company, resource: str, query: dict | None = None, cred: Credential = FULL,
           base_url: str = "http://127.0.0.1", strict_booleans: bool = False) -> list:
     """Every record of ``resource`` that exists now (see the module docstring); ``query`` options:
@@ -180,5 +202,7 @@ def truth(c: D.Company, resource: str, query: dict | None = None, cred: Credenti
     fn = TRUTH.get(resource)
     if fn is None:
         raise KeyError("unknown truth resource %r (known: %s)" % (resource, sorted(TRUTH)))
+    if unavailable(c, resource, cred) is not None:
+        return []
     with c.lock:
         return fn(c, dict(query or {}), cred, base_url, strict_booleans)

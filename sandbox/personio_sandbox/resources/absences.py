@@ -8,7 +8,7 @@ from ..context import Ctx, ensure_indexes, memo, parse_dt, v2_bad
 from ..data import DAY, iso_z, day_str
 from ..errors import v2_error
 from ..filters import ts_filters
-from ..model import day_breakdown, num, time_off_type_of
+from ..model import shapes_on, day_breakdown, num, time_off_type_of
 from ..paging import v2_limit, v2_list
 
 
@@ -20,16 +20,18 @@ def local_time(ts: int) -> str:
     return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def v2_absence_window(a: dict) -> tuple[str, str]:
+def v2_absence_window(a: dict, exclusive_end: bool = False) -> tuple[str, str]:
+    """Local start and end. Day-unit absences end at the start of their last day; with the §10.5 shapes
+    (``exclusive_end``) at local midnight starting the day *after* the last absent day, as live data shows."""
     if a["unit"] == "hour":
         s = a["start_day"] + a["start_min"] * 60
         return local_time(s), local_time(s + a["minutes"] * 60)
-    return local_time(a["start_day"]), local_time(a["end_day"])
+    return local_time(a["start_day"]), local_time(a["end_day"] + (DAY if exclusive_end else 0))
 
 
 def v2_absence_period(c: D.Company, a: dict) -> dict:
     t = time_off_type_of(c, a["type_id"])
-    s, e = v2_absence_window(a)
+    s, e = v2_absence_window(a, shapes_on(c))
     sf = {"date_time": s}
     ea = {"date_time": e}
     if a["unit"] == "day":
@@ -83,10 +85,10 @@ def _v2_absence_items(ctx: Ctx):
         g, l = ctx.get(fld + ".gte"), ctx.get(fld + ".lte")
         if g:
             t = parse_dt(g, v2_bad)
-            items = [a for a in items if D.day_epoch(v2_absence_window(a)[1]) + DAY > t]
+            items = [a for a in items if a["end_day"] + DAY > t]  # the period's last day ends after t
         if l:
             t = parse_dt(l, v2_bad)
-            items = [a for a in items if D.day_epoch(v2_absence_window(a)[0]) <= t]
+            items = [a for a in items if a["start_day"] <= t]
     return ts_filters(ctx, "updated_at", ("gte", "lte"), items, lambda a: a["updated_ts"])
 
 

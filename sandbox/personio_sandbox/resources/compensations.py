@@ -9,7 +9,7 @@ from ..context import Ctx, memo, parse_date, v2_bad
 from ..data import DAY, iso_z, day_str
 from ..errors import v2_error
 from ..filters import simple_filter
-from ..model import month_bounds
+from ..model import employee_currency, month_bounds
 from ..paging import v2_limit, v2_list
 
 
@@ -40,7 +40,7 @@ def compensation_items(c: D.Company, start: int, end: int) -> list[tuple[tuple, 
             ctype = types[x["type_index"]]
             out.append((("x", x["id"]), {"id": x["id"], "person": {"id": str(eid)},
                                          "legal_entity": {"id": e["legal_entity_id"]}, "type": {"id": ctype["id"]},
-                                         "value": {"amount": x["amount"], "currency": "EUR"}, "interval": "ONE_TIME",
+                                         "value": {"amount": x["amount"], "currency": employee_currency(c, e)}, "interval": "ONE_TIME",
                                          "effective_date": day_str(x["effective_ts"]),
                                          "created_at": iso_z(x["created_ts"]), "updated_at": iso_z(x["updated_ts"])}))
         for ms, me in months:
@@ -68,7 +68,7 @@ def compensation_items(c: D.Company, start: int, end: int) -> list[tuple[tuple, 
                 ctype = types[ti]
                 out.append((key, {"id": "%s-%d-%s" % (ym, eid, ctype["id"][:8]), "person": {"id": str(eid)},
                                   "legal_entity": {"id": e["legal_entity_id"]}, "type": {"id": ctype["id"]},
-                                  "value": {"amount": amount, "currency": "EUR"},
+                                  "value": {"amount": amount, "currency": employee_currency(c, e)},
                                   "interval": "MONTHLY" if ti == 0 else "ONE_TIME", "effective_date": day_str(eff),
                                   "created_at": iso_z(created), "updated_at": iso_z(upd)}))
     return out

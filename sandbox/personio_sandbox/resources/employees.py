@@ -7,7 +7,7 @@ from .. import data as D
 from ..context import Ctx, parse_dt, parse_int, v1_bad
 from ..data import iso_offset, day_str
 from ..errors import v1_error
-from ..model import day_breakdown, num, org_unit
+from ..model import employee_currency, day_breakdown, num, org_unit
 from ..paging import v1_list_envelope
 
 
@@ -84,9 +84,9 @@ def v1_employee_full(c: D.Company, e: dict) -> dict:
                                                    "entitlement": e["entitlement"] if t["category"] == "paid_vacation" else 0}}
             for t in c.time_off_types if t["unit"] == "day"]),
         "work_schedule": _a("work_schedule", {"type": "WorkSchedule", "attributes": dict(e["work_schedule"])}),
-        "fix_salary": _a("fix_salary", e["fix_salary"], currency="EUR"),
+        "fix_salary": _a("fix_salary", e["fix_salary"], currency=employee_currency(c, e)),
         "fix_salary_interval": _a("fix_salary_interval", "monthly"),
-        "hourly_salary": _a("hourly_salary", e["hourly_salary"], currency="EUR"),
+        "hourly_salary": _a("hourly_salary", e["hourly_salary"], currency=employee_currency(c, e)),
         "last_working_day": _a("last_working_day", _v1_date(term)),
         "profile_picture": _a("profile_picture", "https://api.personio.de/v1/company/employees/%d/profile-picture" % e["id"]),
     }

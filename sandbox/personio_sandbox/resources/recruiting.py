@@ -1,13 +1,28 @@
 """v2 recruiting: candidates, applications (+ stage transitions), jobs, categories; newest-updated first."""
 from __future__ import annotations
 
+import datetime as _dt
+import zoneinfo
+
 from .. import data as D
 from ..context import Ctx, ensure_indexes
 from ..data import iso_z, day_str
 from ..errors import v2_error
 from ..filters import ts_filters
-from ..model import org_unit
+from ..model import org_unit, shapes_on
 from ..paging import v2_list
+
+
+_ZONE = "Europe/Berlin"
+
+
+def recruiting_ts(c: D.Company, ts: int):
+    """A recruiting timestamp: a plain UTC string, or with the §10.5 shapes the wrapped form
+    ``{"date-time": <ISO 8601 with the zone's offset>, "timezone": "Europe/Berlin"}`` ([3P] types, unverified)."""
+    if not shapes_on(c):
+        return iso_z(ts)
+    local = _dt.datetime.fromtimestamp(ts, zoneinfo.ZoneInfo(_ZONE))
+    return {"date-time": local.isoformat(), "timezone": _ZONE}
 
 
 def render_application(c: D.Company, a: dict) -> dict:
@@ -20,7 +35,7 @@ def render_application(c: D.Company, a: dict) -> dict:
             "job": render_job(c, job, short=True), "current_stage": dict(cur, type=cur["kind"]),
             "channel": {"id": a["channel"].lower().replace(" ", "-"), "name": a["channel"]},
             "hiring_team": [{"id": x} for x in job["hiring_team"]], "is_anonymized": False,
-            "created_at": iso_z(a["created_ts"]), "updated_at": iso_z(a["updated_ts"])}
+            "created_at": recruiting_ts(c, a["created_ts"]), "updated_at": recruiting_ts(c, a["updated_ts"])}
 
 
 def render_job(c: D.Company, j: dict, short: bool = False) -> dict:
@@ -30,7 +45,7 @@ def render_job(c: D.Company, j: dict, short: bool = False) -> dict:
            "category": {"id": cat["id"], "name": cat["name"]}}
     if not short:
         out.update({"hiring_team": [{"id": x} for x in j["hiring_team"]], "company": {"id": "1"},
-                    "created_at": iso_z(j["created_ts"]), "updated_at": iso_z(j["updated_ts"])})
+                    "created_at": recruiting_ts(c, j["created_ts"]), "updated_at": recruiting_ts(c, j["updated_ts"])})
     return out
 
 
@@ -95,14 +110,14 @@ def h_v2_application(ctx: Ctx):
     return 200, render_application(ctx.company, _application(ctx))
 
 
-def stage_transitions(a: dict) -> list[dict]:
+def stage_transitions(c: D.Company, a: dict) -> list[dict]:
     """An application's stage transitions, "ordered by latest-first"."""
-    return [{"entered_at": iso_z(t["ts"]), "stage": dict(t["stage"], type=t["stage"]["kind"])}
+    return [{"entered_at": recruiting_ts(c, t["ts"]), "stage": dict(t["stage"], type=t["stage"]["kind"])}
             for t in reversed(a["transitions"])]
 
 
 def h_v2_stage_transitions(ctx: Ctx):
-    return v2_list(ctx, stage_transitions(_application(ctx)), lambda x: x, 200, 100)
+    return v2_list(ctx, stage_transitions(ctx.company, _application(ctx)), lambda x: x, 200, 100)
 
 
 def h_v2_jobs(ctx: Ctx):

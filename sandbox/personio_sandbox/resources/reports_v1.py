@@ -7,7 +7,7 @@ from .. import data as D
 from ..context import Ctx, parse_int
 from ..data import DAY, iso_z, day_str
 from ..errors import reports_error
-from ..model import org_unit
+from ..model import CURRENCY_SYMBOL, employee_currency, org_unit
 
 
 REPORT_COLUMNS = [("first_name", "First name", "TEXT"), ("last_name", "Last name", "TEXT"),
@@ -47,7 +47,7 @@ def _report_cells(c: D.Company, e: dict, hist: bool) -> list[dict]:
         {"attribute_id": "last_name", "data_type": "TEXT", "value": e["last_name"]},
         {"attribute_id": "position", "data_type": "TEXT", "value": e["position"]},
         {"attribute_id": "department", "data_type": "ENTITY", "entity_id": dept["id"], "value": dept["name"]},
-        {"attribute_id": "fix_salary", "data_type": "SALARY", "amount": "%.2f" % e["fix_salary"], "currency_symbol": "€"},
+        {"attribute_id": "fix_salary", "data_type": "SALARY", "amount": "%.2f" % e["fix_salary"], "currency_symbol": CURRENCY_SYMBOL[employee_currency(c, e)]},
     ]
     for cell in cells:
         cell["employee_id"] = e["id"]
@@ -73,6 +73,8 @@ def h_v1_report(ctx: Ctx):
     r = next((x for x in c.reports if x["id"] == ctx.match["report_id"]), None)
     if r is None:
         raise reports_error(404, "Not Found", "Report not found")
+    if r.get("archived"):  # §3.12 (da2ccbd, 2023-06): archived reports answer 400
+        raise reports_error(400, "Bad Request", "The report is archived and can not be retrieved")
 
     def bad(msg):
         return reports_error(400, "Bad Request", msg, "page")

@@ -7,7 +7,7 @@ from .. import data as D
 from ..context import Ctx, ensure_indexes, memo, parse_date, parse_dt, parse_int, v1_bad
 from ..data import DAY, iso_offset_nocolon, day_str
 from ..errors import v1_error
-from ..model import day_breakdown, num, time_off_type_of
+from ..model import shapes_on, day_breakdown, num, time_off_type_of
 from ..paging import page_number_list
 from .employees import short_employee
 
@@ -15,7 +15,7 @@ from .employees import short_employee
 def v1_time_off(c: D.Company, a: dict, allowed: frozenset | None = None, strict_booleans: bool = False) -> dict:
     t = time_off_type_of(c, a["type_id"])
     hs, he = bool(a["half_day_start"]), bool(a["half_day_end"])
-    return {"type": "TimeOffPeriod", "attributes": {
+    out = {"type": "TimeOffPeriod", "attributes": {
         "id": a["id"], "status": a["status"],
         "start_date": iso_offset_nocolon(a["start_day"] - 3600), "end_date": iso_offset_nocolon(a["end_day"] - 3600),
         "days_count": num(sum(v for _d, v in day_breakdown(a))),
@@ -27,6 +27,9 @@ def v1_time_off(c: D.Company, a: dict, allowed: frozenset | None = None, strict_
         "certificate": {"status": "not-required" if t["category"] != "sick_leave" else "pending"},
         "created_at": iso_offset_nocolon(a["created_ts"]), "updated_at": iso_offset_nocolon(a["updated_ts"]),
     }}
+    if shapes_on(c):  # §10.5: the UUID of the same absence in v2 (where in the payload is not documented)
+        out["attributes"]["id_v2"] = a["uuid"]
+    return out
 
 
 def ms_z(ts: int) -> str:
@@ -56,15 +59,18 @@ def v1_absence_period(c: D.Company, a: dict, allowed: frozenset | None = None) -
     }}
 
 
-def v1_time_off_type(t: dict) -> dict:
-    return {"type": "TimeOffType", "attributes": {"id": t["id"], "name": t["name"], "category": t["category"],
-                                                  "unit": t["unit"], "approval_required": t["approval_required"]}}
+def v1_time_off_type(t: dict, id_v2: bool = False) -> dict:
+    out = {"type": "TimeOffType", "attributes": {"id": t["id"], "name": t["name"], "category": t["category"],
+                                                 "unit": t["unit"], "approval_required": t["approval_required"]}}
+    if id_v2:  # §10.5 shapes: the v2 absence type id
+        out["attributes"]["id_v2"] = t["uuid"]
+    return out
 
 
 def h_v1_time_off_types(ctx: Ctx):
     limit = parse_int(ctx.get("limit"), "limit", v1_bad, 1, None, 200)
     offset = parse_int(ctx.get("offset"), "offset", v1_bad, 0, None, 0)
-    items = [v1_time_off_type(t) for t in ctx.company.time_off_types]
+    items = [v1_time_off_type(t, shapes_on(ctx.company)) for t in ctx.company.time_off_types]
     return 200, {"success": True, "data": items[offset:offset + limit]}
 
 
