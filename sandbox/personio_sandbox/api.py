@@ -43,7 +43,7 @@ def records_of(body, list_kind: str | None):
         return body["data"]
     if list_kind == "report":
         return body["data"][0]["attributes"]["items"]
-    if list_kind == "v2":
+    if list_kind in ("v2", "v2plain"):
         return body["_data"]
     return body.get("data") if isinstance(body, dict) else body
 
@@ -98,6 +98,18 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
             if page >= body["metadata"]["total_pages"]:
                 return out
             page += 1
+    if kind == "v2plain":  # Report API v2: a plain-string next link that carries only cursor and limit
+        q.pop("cursor", None)
+        q["limit"] = ["3"] if p == "/v2/reports" else ["997"]
+        while True:
+            st, body = render(company, p, q, cred, base_url, strict_booleans=strict_booleans)
+            if st != 200:
+                raise ValueError(body)
+            out.extend(body["_data"])
+            nxt = body["_meta"]["links"].get("next")
+            if not nxt:
+                return out
+            q = parse_query(urlsplit(nxt).query)
     # v2
     q.pop("cursor", None)
     while True:

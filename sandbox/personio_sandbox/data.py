@@ -594,6 +594,15 @@ def generate_company(seed: int = 1, employees: int = 100) -> Company:
         c.reports.append({"id": det_uuid(rng), "name": name, "type": t, "description": "Sandbox report: %s" % name,
                           "created_ts": BASE_EPOCH - 200 * DAY, "updated_ts": BASE_EPOCH - 10 * DAY,
                           "refreshed_ts": BASE_EPOCH - 3600})
+    # Two more reports from their own random stream (the rest of the company stays as it was): a grouped one
+    # (the Report API v2 answers 400 for it) and one an administrator has not enabled for API access (§10.1:
+    # it does not appear in /v2/reports); v1 lists and serves both.
+    rrng = random.Random(seed * 31 + 11)
+    for t, name, grouped, api in (("point_in_time", "Headcount by department", True, True),
+                                  ("timeframe", "Salary overview", False, False)):
+        c.reports.append({"id": det_uuid(rrng), "name": name, "type": t, "description": "Sandbox report: %s" % name,
+                          "created_ts": BASE_EPOCH - 120 * DAY, "updated_ts": BASE_EPOCH - (3 if grouped else 30) * DAY,
+                          "refreshed_ts": BASE_EPOCH - 3600, "grouped": grouped, "api_access": api})
     # compensation types
     for i, (name, cat) in enumerate([("Base salary", "FIXED"), ("Hourly wage", "HOURLY"), ("Annual bonus", "ONE_TIME"),
                                      ("Commission", "RECURRING"), ("Car allowance", "RECURRING")]):

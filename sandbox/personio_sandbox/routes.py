@@ -5,10 +5,11 @@ import re
 from dataclasses import dataclass
 
 from .resources import (absences, attendances, compensations, documents, employees, org, persons, projects,
-                        recruiting, reports_v1, time_offs)
+                        recruiting, reports_v1, reports_v2, time_offs)
 
 
-# (template, handler, api, scope, list_kind) ; api in v1|v2 ; list_kind: None | 'v1' | 'v2' | 'v1page' | 'report'
+# (template, handler, api, scope, list_kind) ; api in v1|v2 ; list_kind: None | 'v1' | 'v1flat' | 'v1page' |
+# 'report' (v1 report rows) | 'v2' (next: {href}) | 'v2plain' (Report API v2: next is a plain string)
 ROUTES = [
     ("/v1/company/employees", employees.h_v1_employees, "v1", "personio:persons:read", "v1"),
     ("/v1/company/employees/attributes", employees.h_v1_attributes, "v1", "personio:persons:read", None),
@@ -57,6 +58,10 @@ ROUTES = [
     ("/v2/recruiting/jobs/{id}", recruiting.h_v2_job, "v2", "personio:recruiting:read", None),
     ("/v2/recruiting/categories", recruiting.h_v2_categories, "v2", "personio:recruiting:read", "v2"),
     ("/v2/recruiting/categories/{id}", recruiting.h_v2_category, "v2", "personio:recruiting:read", None),
+    # Report API v2 (§10.1): no Personio file names a scope for it; the reports right is a tenant gate
+    ("/v2/reports", reports_v2.h_v2_reports, "v2", None, "v2plain"),
+    ("/v2/reports/attributes", reports_v2.h_v2_report_attributes, "v2", None, None),
+    ("/v2/reports/{id}", reports_v2.h_v2_report, "v2", None, "v2plain"),
 ]
 
 

@@ -15,7 +15,7 @@ from .context import ensure_indexes
 from .model import month_bounds, shapes_on
 from .tenants import unavailable as tenant_unavailable
 from .resources import (absences, attendances, compensations, documents, employees, org, persons, projects,
-                        recruiting, reports_v1, time_offs)
+                        recruiting, reports_v1, reports_v2, time_offs)
 
 
 def _employees(c, q, cred, base, strict):
@@ -129,6 +129,26 @@ def _custom_report_rows(c, q, cred, base, strict):
     return [dict(row, report_id=r["id"]) for r in c.reports for row in reports_v1.report_rows(c, r)]
 
 
+def _reports_v2(c, q, cred, base, strict):
+    return [reports_v2.v2_report_summary(r) for r in reports_v2.api_reports(c)]
+
+
+def _report_v2_rows(c, q, cred, base, strict):
+    """Every row of every API-enabled report the Report API v2 serves (grouped ones answer 400), as its
+    positional cells: ``{"report_id", "row": [cell, ...]}``."""
+    return [{"report_id": r["id"], "row": row} for r in reports_v2.api_reports(c) if not r.get("grouped")
+            for row in reports_v2.v2_report_rows(c, r)]
+
+
+def _report_v2_columns(c, q, cred, base, strict):
+    return [dict(col, report_id=r["id"]) for r in reports_v2.api_reports(c) if not r.get("grouped")
+            for col in reports_v2.report_columns(r, q.get("locale", "en"))]
+
+
+def _report_v2_attributes(c, q, cred, base, strict):
+    return reports_v2.report_attributes(q.get("locale", "en"))
+
+
 def _employee_attributes(c, q, cred, base, strict):
     return employees.employee_attributes(cred.attributes)
 
@@ -170,6 +190,8 @@ TRUTH = {
     "custom_reports_list": _custom_reports, "custom_report_rows": _custom_report_rows,
     "employee_attributes": _employee_attributes, "legal_entities": _legal_entities, "org_units": _org_units,
     "cost_centers": _cost_centers, "workplaces": _workplaces,
+    "reports_v2": _reports_v2, "report_v2_rows": _report_v2_rows, "report_v2_columns": _report_v2_columns,
+    "report_v2_attributes": _report_v2_attributes,
 }
 
 
@@ -184,6 +206,8 @@ PATHS = {
     "recruiting_categories": "/v2/recruiting/categories", "legal_entities": "/v2/legal-entities",
     "custom_reports": "/v1/company/custom-reports/reports", "custom_reports_list": "/v1/company/custom-reports/reports",
     "custom_report_rows": "/v1/company/custom-reports/reports/{report_id}",
+    "reports_v2": "/v2/reports", "report_v2_rows": "/v2/reports/{id}", "report_v2_columns": "/v2/reports/{id}",
+    "report_v2_attributes": "/v2/reports/attributes",
 }
 
 
