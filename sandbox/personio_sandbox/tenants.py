@@ -128,8 +128,7 @@ def gate(c, cred: Credential, path: str) -> ApiError | None:
                 return v2_error(401, "Unauthorized Request")
             if status == 400:
                 return v2_error(400, "Unauthorized token")
-            if path.startswith("/v1/company/custom-reports"):
-                return v1_error(403, "Forbidden: the API credential has no access to custom reports")
+            return v1_error(403, "Forbidden: the API credential has no access to custom reports")
     return None
 
 

@@ -272,3 +272,29 @@ def test_profiles_combine():
 def test_unknown_profile_is_refused_at_start():
     with pytest.raises(RuntimeError, match="bad --tenant"):
         Sandbox(employees=5, tenant="enterprise").start()
+
+
+# ---------------------------------------------------------------- truth per profile
+READS = {
+    "employees": lambda c: c.read_v1_offset("/v1/company/employees", limit=9),
+    "time_offs": lambda c: c.read_v1_pages("/v1/company/time-offs", limit=11),
+    "time_off_types": lambda c: c.get("/v1/company/time-off-types").json()["data"],
+    "persons": lambda c: c.read_v2("/v2/persons", {"limit": 4}),
+    "absence_periods": lambda c: c.read_v2("/v2/absence-periods", {"limit": 13}),
+    "projects": lambda c: c.read_v2("/v2/projects", {"limit": 1}),
+    "applications": lambda c: c.read_v2("/v2/recruiting/applications", {"limit": 6}),
+    "employee_attributes": lambda c: c.get("/v1/company/employees/attributes").json()["data"],
+}
+
+
+@pytest.mark.parametrize("profile", ["small", "narrow", "shapes"])
+@pytest.mark.parametrize("resource", sorted(READS))
+def test_truth_of_each_profile_equals_what_its_credential_reads(request, profile, resource):
+    s, c = request.getfixturevalue(profile)
+    gone = s.truth_unavailable(resource)
+    if gone is not None:  # the credential can not read it: the read fails with the documented status
+        assert s.truth(resource) == []
+        assert c.get({"persons": "/v2/persons", "applications": "/v2/recruiting/applications"}[resource]).status_code \
+            == gone["status"]
+        return
+    assert s.truth(resource) == READS[resource](c)

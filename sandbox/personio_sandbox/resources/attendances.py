@@ -16,7 +16,6 @@ def h_v1_switched_off(ctx: Ctx):
 
 # --- attendance periods (virtual, cursor = (person index, record index))
 def _att_filters(ctx: Ctx):
-    c = ctx.company
     f = {}
     ids = ctx.getlist("id")
     if ids:
