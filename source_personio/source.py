@@ -21,7 +21,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.cursors import install_global_substream_cursors
+from source_personio.cursors import install_global_substream_cursors, install_read_start_bounded_cursors
 from source_personio.pacing import PersonioRateLimits, bound_partitions_in_flight, bound_pending_partitions
 from source_personio.components import (
     MissingPermissionLogFilter,
@@ -76,6 +76,8 @@ class SourcePersonio(YamlDeclarativeSource):
         bound_pending_partitions(self)
         # Substreams with one global cursor keep no cursor per closed partition (see cursors.py).
         install_global_substream_cursors(self)
+        # A stream's saved state never passes the start of its read: changes made meanwhile are re-read.
+        install_read_start_bounded_cursors(self)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove the credentials for v1 and v2 and name every permission or scope that is missing."""
