@@ -14,6 +14,7 @@ from aiohttp import web
 from . import data as D
 from .api import Credential, V2_SCOPES
 from .server import Fault, Sandbox, credential_from, make_app
+from .triggers import parse_churn
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec-strict-booleans", action="store_true",
                    help="serve time-off half_day_start/half_day_end as booleans (the official schema) instead of "
                         "the 0/1 integers the real API sends")
+    p.add_argument("--clock", default="real", choices=["real", "base"],
+                   help="real: changes are stamped with the UTC wall clock; base: synthetic clock from 2026-11-01")
+    p.add_argument("--churn", default=None,
+                   help='change data while serving, e.g. "employees=update:5,create:1,delete:1;absences=update:3"')
+    p.add_argument("--churn-every-requests", type=int, default=None, help="apply the churn mix every N API requests")
+    p.add_argument("--churn-interval-s", type=float, default=None, help="apply the churn mix every S seconds")
+    p.add_argument("--insert-at", default="random", choices=["random", "end"],
+                   help="where created records land in list order (Personio does not document it)")
+    p.add_argument("--employment-touches-person", action="store_true",
+                   help="employment changes also move the person's updated_at (not documented by Personio)")
     p.add_argument("--log-file", default=None)
     return p
 
@@ -44,6 +55,8 @@ def main(argv=None) -> int:
     log = logging.getLogger("personio_sandbox")
     t0 = time.perf_counter()
     company = D.generate_company(args.seed, args.employees)
+    company.clock_mode = args.clock
+    company.options.update(insert_at=args.insert_at, employment_touches_person=args.employment_touches_person)
     log.info("generated company seed=%s employees=%s in %.2fs", args.seed, args.employees, time.perf_counter() - t0)
     creds = [Credential(args.client_id, args.client_secret)]
     creds += [credential_from(c) for c in args.credential]
@@ -52,8 +65,16 @@ def main(argv=None) -> int:
         rl = args.rate_limit_config
     for f in args.fault:
         Fault.parse(f)  # validate early
+    if (args.churn_every_requests or args.churn_interval_s) and not args.churn:
+        raise SystemExit("personio-sandbox: --churn-every-requests/--churn-interval-s need --churn")
+    if args.churn:
+        try:
+            parse_churn(args.churn)
+        except ValueError as e:
+            raise SystemExit("personio-sandbox: bad --churn: %s" % e)
     sb = Sandbox(company, creds, args.token_ttl, rl, args.fault, args.relative_attendance_links, args.seed,
-                 strict_booleans=args.spec_strict_booleans)
+                 strict_booleans=args.spec_strict_booleans, churn=args.churn,
+                 churn_every_requests=args.churn_every_requests, churn_interval_s=args.churn_interval_s)
     app = make_app(sb)
 
     async def run():
@@ -63,11 +84,13 @@ def main(argv=None) -> int:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         print("personio-sandbox listening on http://%s:%d" % (args.host, port), flush=True)
+        ticker = asyncio.create_task(sb.changer.run_interval())  # interval churn (idle unless configured)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for s in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(s, stop.set)
         await stop.wait()
+        ticker.cancel()
         await runner.cleanup()
 
     asyncio.run(run())

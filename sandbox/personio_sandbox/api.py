@@ -325,6 +325,11 @@ _V2_CA_TYPE = {"standard": "string", "date": "date", "integer": "int", "decimal"
                "tags": "string_list", "multiline": "string", "link": "string"}
 
 
+def person_updated_ts(e: dict) -> int:
+    """v2 person ``updated_at``: moves on changes of the person itself, not of its employments (§10.4)."""
+    return e.get("person_ts", e["updated_ts"])
+
+
 def v2_person(c: D.Company, e: dict, base: str) -> dict:
     pid = str(e["id"])
     cas = []
@@ -341,7 +346,7 @@ def v2_person(c: D.Company, e: dict, base: str) -> dict:
             ca["global_id"] = uid
         cas.append(ca)
     return {
-        "id": pid, "email": e["email"], "created_at": iso_z(e["created_ts"]), "updated_at": iso_z(e["updated_ts"]),
+        "id": pid, "email": e["email"], "created_at": iso_z(e["created_ts"]), "updated_at": iso_z(person_updated_ts(e)),
         "first_name": e["first_name"], "last_name": e["last_name"], "preferred_name": e["preferred_name"],
         "gender": e["gender"].upper(),
         "profile_picture": {"url": "https://api.personio.de/v1/company/employees/%s/profile-picture" % pid},
@@ -552,7 +557,7 @@ def _v1_list_envelope(items, total, current_page, total_pages, offset, limit):
 def v1_employee_selection(ctx: Ctx) -> tuple[list[dict], dict]:
     """Employees matching filters (ordered by id) and pagination params."""
     c = ctx.company
-    emps = [c.employees[i] for i in c.person_order if i in c.employees]
+    emps = c.listed_employees()
     us = ctx.get("updated_since")
     email = ctx.get("email")
     info = {"updated_since": us is not None}
@@ -609,7 +614,7 @@ def h_v1_attributes(ctx: Ctx):
 
 def employee_balance(c: D.Company, eid: int) -> list[dict]:
     e = c.employees[eid]
-    today = c.clock
+    today = c.now()
     out = []
     for t in c.time_off_types:
         if t["unit"] != "day":
@@ -741,8 +746,9 @@ REPORT_COLUMNS = [("first_name", "First name", "TEXT"), ("last_name", "Last name
 
 
 def _report_meta(c: D.Company, r: dict) -> dict:
-    end = day_str(c.clock - DAY)
-    start = end if r["type"] == "point_in_time" else day_str(c.clock - (90 if r["type"] == "timeframe" else 365) * DAY)
+    # the reports have a fixed period (period_type "fixed"), set when they were generated
+    end = day_str(D.BASE_EPOCH - DAY)
+    start = end if r["type"] == "point_in_time" else day_str(D.BASE_EPOCH - (90 if r["type"] == "timeframe" else 365) * DAY)
     return {"id": r["id"], "name": r["name"], "description": r["description"], "author_first_name": "Robert",
             "author_last_name": "Sirano", "type": r["type"], "status": "up_to_date", "start_date": start,
             "end_date": end, "created_at": iso_z(r["created_ts"]), "updated_at": iso_z(r["updated_ts"]),
@@ -776,7 +782,7 @@ def _report_cells(c: D.Company, e: dict, hist: bool) -> list[dict]:
     for cell in cells:
         cell["employee_id"] = e["id"]
         if hist:
-            cell["effective_date"] = day_str(max(e["hire_ts"], c.clock - 365 * DAY))
+            cell["effective_date"] = day_str(max(e["hire_ts"], D.BASE_EPOCH - 365 * DAY))
     return cells
 
 
@@ -890,7 +896,7 @@ def _ts_filters(ctx: Ctx, field_: str, ops: tuple, items: list, key, allow_z=Tru
 
 def h_v2_persons(ctx: Ctx):
     c = ctx.company
-    emps = [c.employees[i] for i in c.person_order if i in c.employees]
+    emps = c.listed_employees()
     ids = ctx.getlist("id")
     if ids:
         emps = [e for e in emps if str(e["id"]) in ids]
@@ -902,7 +908,7 @@ def h_v2_persons(ctx: Ctx):
         if v is not None:
             emps = [e for e in emps if e[f] == v]
     emps = _ts_filters(ctx, "created_at", ("", "gt", "lt"), emps, lambda e: e["created_ts"])
-    emps = _ts_filters(ctx, "updated_at", ("", "gt", "lt"), emps, lambda e: e["updated_ts"])
+    emps = _ts_filters(ctx, "updated_at", ("", "gt", "lt"), emps, person_updated_ts)
     st = ctx.get("status")
     if st is not None:
         if st not in ("ACTIVE", "INACTIVE"):
@@ -1252,7 +1258,10 @@ def _month_bounds(ts: int) -> tuple[int, int]:
     return int(start.timestamp()), int(nm.timestamp()) - DAY
 
 
-def compensations_for(c: D.Company, start: int, end: int) -> list[dict]:
+def compensation_items(c: D.Company, start: int, end: int) -> list[tuple[tuple, dict]]:
+    """(key, record) of every compensation item with an effective date in [start, end]: the generated monthly
+    items (key (employee id, month start, type index)) with their changes (``Company.comp_overrides``) and
+    the back-dated created ones (``Company.comp_extra``, key ("x", id))."""
     out = []
     types = c.compensation_types
     m_start, _ = _month_bounds(start)
@@ -1262,10 +1271,23 @@ def compensations_for(c: D.Company, start: int, end: int) -> list[dict]:
         ms, me = _month_bounds(t)
         months.append((ms, me))
         t = me + DAY
+    overrides = c.comp_overrides
+    extra: dict[int, list[dict]] = {}
+    for x in c.comp_extra:
+        if start <= x["effective_ts"] <= end:
+            extra.setdefault(x["employee_id"], []).append(x)
     for eid in c.person_order:
         e = c.employees.get(eid)
         if e is None:
             continue
+        # created items are listed with their person's others (list order is not documented)
+        for x in extra.get(eid, ()):
+            ctype = types[x["type_index"]]
+            out.append((("x", x["id"]), {"id": x["id"], "person": {"id": str(eid)},
+                                         "legal_entity": {"id": e["legal_entity_id"]}, "type": {"id": ctype["id"]},
+                                         "value": {"amount": x["amount"], "currency": "EUR"}, "interval": "ONE_TIME",
+                                         "effective_date": day_str(x["effective_ts"]),
+                                         "created_at": iso_z(x["created_ts"]), "updated_at": iso_z(x["updated_ts"])}))
         for ms, me in months:
             if e["hire_ts"] > me or (e["term_ts"] and e["term_ts"] < ms):
                 continue
@@ -1281,20 +1303,31 @@ def compensations_for(c: D.Company, start: int, end: int) -> list[dict]:
             if day_str(ms)[5:7] in ("03", "12") and D._mix(c.seed, eid, ms) % 3 == 0:
                 recs.append((2, round(salary * 0.5)))
             for ti, amount in recs:
+                key = (eid, ms, ti)
+                upd = updated
+                if key in overrides:
+                    ov = overrides[key]
+                    if ov is None:
+                        continue  # deleted: a removed item simply stops appearing (§10.5)
+                    amount, upd = ov["amount"], max(upd, ov["updated_ts"])
                 ctype = types[ti]
-                out.append({"id": "%s-%d-%s" % (ym, eid, ctype["id"][:8]), "person": {"id": str(eid)},
-                            "legal_entity": {"id": e["legal_entity_id"]}, "type": {"id": ctype["id"]},
-                            "value": {"amount": amount, "currency": "EUR"},
-                            "interval": "MONTHLY" if ti == 0 else "ONE_TIME", "effective_date": day_str(eff),
-                            "created_at": iso_z(created), "updated_at": iso_z(updated)})
+                out.append((key, {"id": "%s-%d-%s" % (ym, eid, ctype["id"][:8]), "person": {"id": str(eid)},
+                                  "legal_entity": {"id": e["legal_entity_id"]}, "type": {"id": ctype["id"]},
+                                  "value": {"amount": amount, "currency": "EUR"},
+                                  "interval": "MONTHLY" if ti == 0 else "ONE_TIME", "effective_date": day_str(eff),
+                                  "created_at": iso_z(created), "updated_at": iso_z(upd)}))
     return out
+
+
+def compensations_for(c: D.Company, start: int, end: int) -> list[dict]:
+    return [r for _k, r in compensation_items(c, start, end)]
 
 
 def h_v2_compensations(ctx: Ctx):
     c = ctx.company
     sd, ed = ctx.get("start_date"), ctx.get("end_date")
     if not sd and not ed:
-        start, end = _month_bounds(c.clock)
+        start, end = _month_bounds(c.now())
     else:
         start = parse_date(sd, _v2_bad) if sd else None
         end = parse_date(ed, _v2_bad) if ed else None
@@ -1550,11 +1583,13 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
     q = parse_query(qs)
     out = []
     kind = route.list_kind
+    # page sizes the connector does not use (it asks for 100 / 200), so that this ground truth does not share
+    # a page boundary with a connector's read; /_sandbox/truth does not page at all
     if kind == "v1":
         q.pop("offset", None)
-        q["limit"] = ["100"]
+        q["limit"] = ["97"]
         if "updated_since" in q:
-            q["limit"] = ["200"]
+            q["limit"] = ["199"]
         off = 0
         while True:
             q["offset"] = [str(off)]
@@ -1575,7 +1610,7 @@ def dataset(company: D.Company, path: str, cred: Credential = FULL, base_url: st
     if kind in ("v1page", "report"):
         key = "offset" if kind == "v1page" else "page"
         q.pop(key, None)
-        q["limit"] = ["200"] if kind == "v1page" else ["1000"]
+        q["limit"] = ["197"] if kind == "v1page" else ["997"]
         page = 1
         while True:
             q[key] = [str(page)]

@@ -9,8 +9,10 @@ legal entities, org units, cost centers, workplaces, compensations (+ types), re
 periods. Attendance periods are *virtual*: they are computed on demand from (person, index), so a
 10,000-employee company with a year of attendances is generated in about a second.
 
-All timestamps are relative to the fixed base date 2026-11-01T00:00:00Z; ``Company.clock`` starts
-there and ``Company.mutate`` moves it forward so changed records are newer than everything else.
+All generated timestamps are before the fixed base date 2026-11-01T00:00:00Z. Changes are stamped by
+``Company.tick()``: with ``clock_mode="real"`` (the default) that is the UTC wall clock at the moment of
+the change (see ``personio_sandbox.clock``); with ``clock_mode="base"`` the old synthetic clock that
+starts at the base date and jumps forward on every mutation.
 
 Rendering helpers for unit tests (same code the server uses; see ``personio_sandbox.api``)::
 
@@ -26,9 +28,12 @@ from __future__ import annotations
 import bisect
 import datetime as _dt
 import random
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from . import clock as _clock
 
 BASE_EPOCH = int(_dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc).timestamp())
 DAY = 86400
@@ -281,14 +286,34 @@ class Company:
     rng: random.Random = field(default_factory=random.Random)
     version: int = 0
     attendance: Attendance | None = None
+    # "real": changes are stamped with the UTC wall clock; "base": synthetic clock from BASE_EPOCH
+    clock_mode: str = "real"
+    # listing order of employees (v1 employees, v2 persons); person_order stays the creation index that
+    # virtual attendance ids are built from
+    emp_order: list[int] = field(default_factory=list)
+    # per (employee id, month start, item key) overrides of compensation items: dict = changed, None = deleted
+    comp_overrides: dict = field(default_factory=dict)
+    comp_extra: list[dict] = field(default_factory=list)  # back-dated created compensation items
+    changes: list[dict] = field(default_factory=list)     # every applied change (GET /_sandbox/changes)
+    options: dict = field(default_factory=dict)           # behaviour options (see mutate.OPTIONS)
+    lock: Any = field(default_factory=threading.RLock, repr=False)  # mutations vs request rendering
 
     def emp_by_index(self, p: int) -> dict:
         return self.employees[self.person_order[p]]
 
+    def listed_employees(self) -> list[dict]:
+        """Employees in list order (the order v1 employees and v2 persons serve them)."""
+        order = self.emp_order or self.person_order
+        return [self.employees[i] for i in order if i in self.employees]
+
     # ------------------------------------------------------------ helpers
+    def now(self) -> int:
+        """The sandbox's "today" (balances, the default compensation month, salary changes)."""
+        return _clock.now(self)
+
     def tick(self) -> int:
-        self.clock += 1
-        return self.clock
+        """The timestamp of a change happening now (see ``personio_sandbox.clock``)."""
+        return _clock.tick(self)
 
     def record_counts(self) -> dict[str, int]:
         att = self.attendance_count()
@@ -320,9 +345,10 @@ class Company:
 
     # ------------------------------------------------------------ mutation
     def mutate(self, create: int = 0, update: int = 0, delete: int = 0,
-               resources: list[str] | None = None) -> dict:
-        from . import mutate as _m
-        return _m.mutate(self, create, update, delete, resources)
+               resources: list[str] | None = None, **opts) -> dict:
+        """Shortcut for ``personio_sandbox.mutate.mutate`` (kept for in-process callers)."""
+        from . import mutate as _m  # mutate builds on this module; imported late to keep data.py standalone
+        return _m.mutate(self, create, update, delete, resources, **opts)
 
 
 # attributes whose change explains a generated employee's last_modified_at (see initial_attr_ts)
@@ -430,6 +456,7 @@ def make_employee(c: Company, rng: random.Random, eid: int, hire_ts: int, create
     }
     emp["updated_ts"] = max(emp["updated_ts"], hire_ts if hire_ts < BASE_EPOCH else created_ts)
     emp["updated_ts"] = min(emp["updated_ts"], BASE_EPOCH - 3600)
+    emp["person_ts"] = emp["updated_ts"]  # v2 person updated_at: moves on person changes only
     emp["employments"].append(make_employment(rng, emp))
     return emp
 
@@ -619,4 +646,5 @@ def generate_company(seed: int = 1, employees: int = 100) -> Company:
             cand["updated_ts"] = max(cand["updated_ts"], min(upd, BASE_EPOCH - 60))
         c.candidates.append(cand)
     c.attendance = Attendance(c)
+    c.emp_order = list(c.person_order)
     return c

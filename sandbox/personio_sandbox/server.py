@@ -19,6 +19,9 @@ from aiohttp import web
 from . import api
 from .api import Credential, V2_SCOPES
 from . import data as D
+from . import mutate as M
+from . import truth as T
+from .triggers import Changer, parse_churn
 
 log = logging.getLogger("personio_sandbox")
 
@@ -208,8 +211,12 @@ class Fault:
 class Sandbox:
     def __init__(self, company: D.Company, credentials: list[Credential], token_ttl: int = 86400,
                  rate_limits="documented", faults=(), relative_attendance_links: bool = False, seed: int = 1,
-                 strict_booleans: bool = False):
+                 strict_booleans: bool = False, churn: str | None = None, churn_every_requests: int | None = None,
+                 churn_interval_s: float | None = None):
         self.company = company
+        # triggers and churn: data changes while serving (see personio_sandbox.triggers)
+        self.changer = Changer(company, seed, parse_churn(churn) if churn else None, churn_every_requests,
+                               churn_interval_s)
         self.creds = {c.client_id: c for c in credentials}
         self.token_ttl = token_ttl
         self.tokens: dict[str, tuple[Credential, str, float]] = {}
@@ -283,6 +290,9 @@ def make_app(sb: Sandbox) -> web.Application:
         except ConnectionResetError as e:
             sb.status_counts["truncated" if "truncate" in str(e) else "reset"] += 1
             raise
+        finally:
+            # the response is rendered: triggers/churn due now change the data for the next request
+            sb.changer.after_request(path, request.get("sbx_records", 0))
         sb.status_counts[str(resp.status)] += 1
         return resp
 
@@ -362,30 +372,46 @@ async def serve(request: web.Request, sb: Sandbox, template: str, kind: str, rou
         headers["Authorization"] = "Bearer " + tok  # Personio still echoes the (same) token
     base = "%s://%s" % (request.scheme, request.host)
     c = sb.company
-    if sb.cache_version != c.version:
-        sb.cache.clear()
-        sb.cache_bytes = 0
-        sb.cache_version = c.version
-    if not body_faults:
-        key = (request.path_qs, cred.cache_key, base)
-        hit = sb.cache.get(key)
-        if hit is None:
+    with c.lock:  # one consistent state per response (mutations take the same lock)
+        if sb.cache_version != c.version:
+            sb.cache.clear()
+            sb.cache_bytes = 0
+            sb.cache_version = c.version
+        if not body_faults:
+            key = (request.path_qs, cred.cache_key, base)
+            hit = sb.cache.get(key)
+            if hit is None:
+                status, body, ctype = _render(sb, route, m, request, cred, base)
+                hit = (status, orjson.dumps(body), ctype, _record_count(route, status, body))
+                if status == 200:
+                    if sb.cache_bytes + len(hit[1]) > CACHE_MAX_BYTES:
+                        sb.cache.clear()
+                        sb.cache_bytes = 0
+                    sb.cache[key] = hit
+                    sb.cache_bytes += len(hit[1])
+            status, raw, ctype, nrec = hit
+        else:
             status, body, ctype = _render(sb, route, m, request, cred, base)
-            hit = (status, orjson.dumps(body), ctype)
             if status == 200:
-                if sb.cache_bytes + len(hit[1]) > CACHE_MAX_BYTES:
-                    sb.cache.clear()
-                    sb.cache_bytes = 0
-                sb.cache[key] = hit
-                sb.cache_bytes += len(hit[1])
-        status, raw, ctype = hit
-    else:
-        status, body, ctype = _render(sb, route, m, request, cred, base)
-        if status == 200:
-            body = apply_body_faults(sb, body_faults, route, m, request, cred, base, body)
-        raw = orjson.dumps(body)
+                body = apply_body_faults(sb, body_faults, route, m, request, cred, base, body)
+            raw = orjson.dumps(body)
+            nrec = _record_count(route, status, body)
+    request["sbx_records"] = nrec
     resp = web.Response(status=status, body=raw, content_type=ctype, headers=headers)
     return await finish(request, resp, truncate, malformed)
+
+
+def _record_count(route, status: int, body) -> int:
+    """Records a response carries (for ``after_records`` triggers): list records, 1 for one object."""
+    if status != 200:
+        return 0
+    if route.list_kind:
+        try:
+            recs = api.records_of(body, route.list_kind)
+            return len(recs) if isinstance(recs, list) else 1
+        except (KeyError, IndexError, TypeError):
+            return 0
+    return 1
 
 
 def _render(sb: Sandbox, route, m, request, cred, base):
@@ -578,15 +604,44 @@ async def control(request: web.Request, sb: Sandbox) -> web.Response:
                 return _json(400, {"error": "query parameter 'path' is required"})
             base = "%s://%s" % (request.scheme, request.host)
             cred = sb.creds.get(request.query.get("client_id", ""), api.FULL) if request.query.get("client_id") else api.FULL
-            recs = api.dataset(sb.company, path, cred, base, strict_booleans=sb.strict_booleans)
+            with sb.company.lock:
+                recs = api.dataset(sb.company, path, cred, base, strict_booleans=sb.strict_booleans)
             return _json(200, {"records": recs})
         if p == "/_sandbox/mutate" and meth == "POST":
             b = orjson.loads(await request.read() or b"{}")
-            out = sb.company.mutate(int(b.get("create", 0)), int(b.get("update", 0)), int(b.get("delete", 0)),
-                                    b.get("resources"))
-            sb.cache.clear()
-            sb.cache_bytes = 0
+            out = M.apply(sb.company, b, source="mutate", request=sb.changer.requests)
             return _json(200, out)
+        if p == "/_sandbox/triggers" and meth == "POST":
+            b = orjson.loads(await request.read() or b"{}")
+            made = [sb.changer.add(t) for t in (b if isinstance(b, list) else [b])]
+            out = [t.to_json() for t in made]
+            return _json(200, out if isinstance(b, list) else out[0])
+        if p == "/_sandbox/triggers" and meth == "GET":
+            return _json(200, {"triggers": [t.to_json() for t in sb.changer.triggers]})
+        if p == "/_sandbox/triggers" and meth == "DELETE":
+            sb.changer.clear()
+            return _json(200, {"triggers": []})
+        if p == "/_sandbox/churn" and meth == "GET":
+            return _json(200, sb.changer.to_json())
+        if p == "/_sandbox/churn" and meth == "PUT":
+            b = orjson.loads(await request.read() or b"{}")
+            sb.changer.configure_churn(b.get("churn"), b.get("every_requests"), b.get("interval_s"))
+            return _json(200, sb.changer.to_json())
+        if p == "/_sandbox/changes" and meth == "GET":
+            since = int(request.query.get("since", 0) or 0)
+            with sb.company.lock:
+                changes = [x for x in sb.company.changes if x["seq"] > since]
+            return _json(200, {"changes": changes, "requests": sb.changer.requests})
+        if p.startswith("/_sandbox/truth/") and meth == "GET":
+            resource = p[len("/_sandbox/truth/"):]
+            if resource not in T.TRUTH:
+                return _json(404, {"error": "unknown truth resource %r" % resource, "known": sorted(T.TRUTH)})
+            base = "%s://%s" % (request.scheme, request.host)
+            cid = request.query.get("client_id")
+            cred = sb.creds.get(cid, api.FULL) if cid else api.FULL
+            q = {k: v for k, v in request.query.items() if k != "client_id"}
+            recs = T.truth(sb.company, resource, q, cred, base, sb.strict_booleans)
+            return _json(200, {"records": recs, "count": len(recs)})
         if p == "/_sandbox/faults" and meth == "PUT":
             b = orjson.loads(await request.read() or b"[]")
             sb.faults = [Fault.parse(f) for f in (b if isinstance(b, list) else [b])]

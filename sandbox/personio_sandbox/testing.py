@@ -4,6 +4,8 @@
     with Sandbox(employees=50, seed=1, rate_limits="off") as sb:
         config = sb.config()            # source-personio config pointing at the sandbox
         sb.dataset("/v1/company/employees")
+        sb.truth("employees")           # every employee that exists now, straight from the data model
+        sb.trigger(after_requests=2, path="/v1/company/employees", resource="employees", delete=1, seed=7)
 """
 from __future__ import annotations
 
@@ -22,8 +24,12 @@ DEFAULT_SECRET = "sandbox-client-secret"
 
 class Sandbox:
     def __init__(self, employees: int = 100, seed: int = 1, rate_limits: str = "off", faults=(), credentials=(),
-                 extra_args=(), log_path: str | None = None, startup_timeout: float = 60.0):
+                 extra_args=(), log_path: str | None = None, startup_timeout: float = 60.0,
+                 churn: str | None = None, churn_every_requests: int | None = None,
+                 churn_interval_s: float | None = None, clock: str | None = None):
         self.employees, self.seed, self.rate_limits = employees, seed, rate_limits
+        self.churn, self.churn_every_requests, self.churn_interval_s = churn, churn_every_requests, churn_interval_s
+        self.clock = clock
         self.faults, self.credentials, self.extra_args = list(faults), list(credentials), list(extra_args)
         self.log_path = log_path
         self.startup_timeout = startup_timeout
@@ -54,6 +60,14 @@ class Sandbox:
             cmd += ["--fault", f if isinstance(f, str) else ",".join("%s=%s" % kv for kv in f.items())]
         for c in self.credentials:
             cmd += ["--credential", c if isinstance(c, str) else json.dumps(c)]
+        if self.churn:
+            cmd += ["--churn", self.churn]
+        if self.churn_every_requests:
+            cmd += ["--churn-every-requests", str(self.churn_every_requests)]
+        if self.churn_interval_s:
+            cmd += ["--churn-interval-s", str(self.churn_interval_s)]
+        if self.clock:
+            cmd += ["--clock", self.clock]
         cmd += [str(a) for a in self.extra_args]
         self._own_log = self.log_path is None
         if self._own_log:
@@ -128,11 +142,50 @@ class Sandbox:
             q["client_id"] = client_id
         return self._call("GET", "/_sandbox/dataset?" + urllib.parse.urlencode(q))["records"]
 
-    def mutate(self, create: int = 0, update: int = 0, delete: int = 0, resources=None) -> dict:
-        body = {"create": create, "update": update, "delete": delete}
+    def mutate(self, create: int = 0, update: int = 0, delete: int = 0, resources=None, **mutation) -> dict:
+        """Change data now. ``mutation`` takes the other keys of a mutation (``resource``, ``seed``,
+        ``update_ids``, ``delete_ids``, ``ids``, ``position``; see ``personio_sandbox.mutate``)."""
+        body = dict(mutation, create=create, update=update, delete=delete)
         if resources is not None:
             body["resources"] = list(resources)
         return self._call("POST", "/_sandbox/mutate", body)
+
+    def trigger(self, after_requests: int | None = None, after_records: int | None = None, path: str | None = None,
+                exact: bool = False, **mutation) -> str:
+        """Fire ``mutation`` (``resource=..., create=..., update=..., delete=..., seed=...``) once, right after
+        the ``after_requests``-th request (or once ``after_records`` records were served) on paths starting
+        with ``path`` (``exact=True``: equal to it); returns the trigger id."""
+        body = {"mutation": mutation}
+        if after_requests is not None:
+            body["after_requests"] = after_requests
+        if after_records is not None:
+            body["after_records"] = after_records
+        if path is not None:
+            body["path"] = path
+        if exact:
+            body["exact"] = True
+        return self._call("POST", "/_sandbox/triggers", body)["id"]
+
+    def triggers(self) -> list[dict]:
+        """Every trigger with ``fired``, ``fired_at_request`` and (once fired) ``result``."""
+        return self._call("GET", "/_sandbox/triggers")["triggers"]
+
+    def clear_triggers(self) -> None:
+        self._call("DELETE", "/_sandbox/triggers")
+
+    def truth(self, resource: str, **query) -> list:
+        """Every record of ``resource`` that exists now, straight from the data model (no paging)."""
+        qs = ("?" + urllib.parse.urlencode(query)) if query else ""
+        return self._call("GET", "/_sandbox/truth/%s%s" % (urllib.parse.quote(resource), qs))["records"]
+
+    def changes(self, since: int = 0) -> list[dict]:
+        """Every applied change (resource, op, id, at, request, source, seq), optionally after ``seq`` ``since``."""
+        return self._call("GET", "/_sandbox/changes?since=%d" % since)["changes"]
+
+    def set_churn(self, churn, every_requests: int | None = None, interval_s: float | None = None) -> dict:
+        """Start, change or (``churn=None``) stop churn while the sandbox runs."""
+        return self._call("PUT", "/_sandbox/churn", {"churn": churn, "every_requests": every_requests,
+                                                     "interval_s": interval_s})
 
     def set_faults(self, faults) -> None:
         self._call("PUT", "/_sandbox/faults", list(faults))

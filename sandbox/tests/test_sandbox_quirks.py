@@ -248,7 +248,9 @@ def test_compensations_window_is_at_most_one_month_and_defaults_to_current_month
     r = client.get("/v2/compensations", {"start_date": "2026-01-01", "end_date": "2026-03-31"})
     assert r.status_code == 400
     default = client.read_v2("/v2/compensations", {"limit": 100})
-    assert default and {c["effective_date"][:7] for c in default} == {"2026-11"}
+    # the current month of the sandbox clock, which is the wall clock (--clock real)
+    this_month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+    assert default and {c["effective_date"][:7] for c in default} == {this_month}
 
 
 def test_persons_updated_at_gt_filter_is_strict(client, sb):
