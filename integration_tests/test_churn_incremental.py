@@ -290,14 +290,16 @@ def test_changes_during_a_sync_are_all_in_the_destination_after_the_next_sync(sb
     "Needs a paging answer (not a state one); strict: this test starts passing when it has one.",
 )
 @pytest.mark.timeout(300)
-def test_a_delete_behind_the_read_position_of_a_v2_list_skips_an_unchanged_record(sb):
-    """Right after the first page of persons (50), the sandbox deletes the first person of that page."""
-    sb.clear_triggers()
-    first = sb.truth("persons")[0]["id"]
-    sb.trigger(after_requests=1, path="/v2/persons", exact=True, resource="persons", delete=1, delete_ids=[first])
-    churned = sync(sb, "persons")
-    sb.clear_triggers()
-    following = sync(sb, "persons", final_states(churned))
-    got = {r["id"] for r in emitted(churned, "persons") + emitted(following, "persons")}
-    missing = [p["id"] for p in sb.truth("persons") if p["id"] not in got]
+def test_a_delete_behind_the_read_position_of_a_v2_list_skips_an_unchanged_record():
+    """Right after the first page of persons (50), the sandbox deletes the first person of that page
+    (a sandbox of its own: no person changed recently, so no margin re-reads the skipped one)."""
+    with Sandbox(employees=EMPLOYEES, seed=5, rate_limits="off") as fresh:
+        first = fresh.truth("persons")[0]["id"]
+        fresh.trigger(after_requests=1, path="/v2/persons", exact=True, resource="persons", delete=1, delete_ids=[first])
+        churned = sync(fresh, "persons")
+        assert all(t["fired"] for t in fresh.triggers())
+        fresh.clear_triggers()
+        following = sync(fresh, "persons", final_states(churned))
+        got = {r["id"] for r in emitted(churned, "persons") + emitted(following, "persons")}
+        missing = [p["id"] for p in fresh.truth("persons") if p["id"] not in got]
     assert not missing, f"persons skipped by the shifted page: {missing}"
