@@ -283,3 +283,23 @@ def test_a_global_substream_starts_the_margin_before_the_previous_sync(config):
     (stream_slice,) = list(cursor.stream_slices())
     start = ab_datetime_parse(stream_slice.cursor_slice["start_time"])
     assert start == ab_datetime_parse("2024-03-01T00:00:00Z") - dt.timedelta(seconds=60) - CLOCK_SKEW_MARGIN
+
+
+def test_installing_the_read_start_bound_twice_wraps_the_factory_once(config):
+    from source_personio.cursors import install_read_start_bounded_cursors
+
+    source = SourcePersonio(config=config)
+    create = source._constructor.create_concurrent_cursor_from_datetime_based_cursor
+    assert install_read_start_bounded_cursors(source) is True
+    assert source._constructor.create_concurrent_cursor_from_datetime_based_cursor is create
+
+
+def test_another_cdk_layout_keeps_the_cdk_cursor():
+    from source_personio.cursors import as_read_start_bounded_cursor, install_read_start_bounded_cursors
+
+    class NoFactory:
+        pass
+
+    assert install_read_start_bounded_cursors(NoFactory()) is False
+    not_a_cursor = object()
+    assert as_read_start_bounded_cursor(not_a_cursor) is not_a_cursor
