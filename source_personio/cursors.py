@@ -1,4 +1,5 @@
-"""Substream cursors whose memory does not grow with company size.
+"""Cursors: substreams whose memory does not grow with company size, and states bounded by the
+start of their read.
 
 Personio has no endpoints that list employments, absence-period breakdowns or application stage
 transitions for a whole company: they are read one parent at a time (``/v2/persons/{id}/employments``,
@@ -150,7 +151,6 @@ def install_global_substream_cursors(source: Any) -> bool:
 
 
 # -- state bounded by the start of the read ------------------------------------------------------
-
 
 
 class ReadStartBoundedCursor(ConcurrentCursor):
