@@ -1,28 +1,43 @@
 # Airbyte source connector for Personio: the image an Airbyte instance runs.
 #
-# Build it with `make image` (scripts/build_image.sh): the script builds wheels for the connector and
-# its locked runtime dependencies (requirements-connector.lock) on the host into .build/wheelhouse/,
-# and this Dockerfile installs them offline. The same Dockerfile serves the default base below and a
-# local stand-in base (Debian bookworm + python3 + python3-venv) for machines without registry access.
+#   docker build -t airbyte/source-personio:dev .                       # registry + PyPI reachable
+#   docker buildx build --platform linux/amd64,linux/arm64 -t <registry>/source-personio:0.1.0 --push .
+#   make image                                                          # offline (scripts/build_image.sh)
+#
+# The locked runtime dependencies (requirements-connector.lock, every file pinned by sha256) are installed
+# inside the build with `pip install --require-hashes`, as wheels only, for whatever platform the build
+# targets; then the connector itself from the copied source, without dependencies. Nothing is built on
+# the host. `make image` runs these same lines against a stand-in base and a local package index on
+# loopback (--network host --build-arg PIP_INDEX_URL=http://127.0.0.1:<port>/simple).
 #
 #   docker run --rm airbyte/source-personio:dev spec
 #   docker run --rm -v "$PWD/secrets:/data:ro" airbyte/source-personio:dev check --config /data/config.json
 
 ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
 
-# ---- builder: a virtual environment with the connector and its pinned dependencies, from wheels only
+# ---- builder: a virtual environment with the locked dependencies and the connector
 FROM ${BASE_IMAGE} AS builder
 # Lets scripts/build_image.sh prune this stage's leftover image (the legacy builder keeps it).
 LABEL io.airbyte.personio.stage="builder"
-COPY .build/wheelhouse/ /tmp/wheelhouse/
+# The package index the build installs from (a PEP 503 "simple" index).
+ARG PIP_INDEX_URL=https://pypi.org/simple
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_INPUT=1
+COPY requirements-connector.lock /tmp/build/
 # A venv works on both bases (Debian's system python is "externally managed"; the Airbyte base is not).
+# Dependencies first, in their own layer: a source change does not download them again.
 RUN python3 -m venv /airbyte/venv \
- && /airbyte/venv/bin/python -m pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse \
-        -r /tmp/wheelhouse/requirements.txt \
+ && /airbyte/venv/bin/python -m pip install --index-url "${PIP_INDEX_URL}" \
+        --require-hashes --only-binary=:all: --no-deps -r /tmp/build/requirements-connector.lock
+# The connector from its source (the .dockerignore sends nothing else), built with the locked setuptools.
+COPY . /tmp/build/src/
+RUN /airbyte/venv/bin/python -m pip install --no-index --no-deps --no-build-isolation /tmp/build/src \
+ && /airbyte/venv/bin/python -m pip check \
  && /airbyte/venv/bin/python -m pip uninstall --yes --quiet pip \
  && /airbyte/venv/bin/source-personio spec >/dev/null
 
-# ---- runtime: the base image plus the venv, nothing else (no tests, no sandbox, no wheels)
+# ---- runtime: the base image plus the venv, nothing else (no sources, tests, sandbox or build tools)
 FROM ${BASE_IMAGE}
 ARG BASE_IMAGE
 # The Airbyte base image ships the user `airbyte` (uid 1000); a plain Debian base does not.

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test unit integration bench image clean
+.PHONY: setup demo test unit integration bench image lock clean
 
 setup: $(STAMP)
 
@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml requirements.lock
 	$(UV) pip install -q --python $(PY) --no-deps -e . -e sandbox
 	touch $(STAMP)
 
-## make demo: start the bundled sandbox (or use PERSONIO_CLIENT_ID/SECRET), run spec/check/discover/read, load into DuckDB
+## make demo: start the bundled sandbox (or use PERSONIO_CLIENT_ID/SECRET), spec/check/discover, one read loaded into DuckDB
 demo: setup
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py $(DEMO_ARGS)
 
 ## make test: the whole suite (sandbox, unit, integration, container tests)
 test: setup
@@ -31,6 +31,12 @@ bench: setup
 ## make image: build airbyte/source-personio:dev (stand-in base when no registry is reachable)
 image: setup
 	bash scripts/build_image.sh
+
+## make lock: re-resolve requirements-connector.lock (the image's runtime dependencies, every file's sha256)
+## from pyproject.toml for CPython 3.11 on Linux; versions already pinned there stay unless you edit or delete them
+lock: setup
+	$(UV) pip compile -q --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes \
+	  --custom-compile-command "make lock" pyproject.toml -o requirements-connector.lock
 
 clean:
 	rm -rf $(VENV) .demo .bench .build .pytest_cache

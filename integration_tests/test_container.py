@@ -12,7 +12,12 @@ import contextlib
 import json
 import logging
 import os
+import re
+import shutil
+import socket
 import subprocess
+import sys
+import tomllib
 import time
 import uuid
 from collections import Counter
@@ -238,9 +243,17 @@ def docker_engine(request):
 
 
 def _has_docker() -> bool:
-    from shutil import which
+    return shutil.which("docker") is not None
 
-    return which("docker") is not None
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locked_versions() -> dict[str, str]:
+    """name -> version pinned in requirements-connector.lock (the file the image must be built from)."""
+    text = (ROOT / "requirements-connector.lock").read_text()
+    return {_normalized(m.group(1)): m.group(2) for m in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.M)}
 
 
 @pytest.fixture(scope="module")
@@ -325,14 +338,118 @@ def test_image_holds_only_what_runs(image, request):
         "print(sorted(m for m in ('personio_sandbox','pytest','unit_tests','integration_tests','duckdb','airbyte',"
         "'requests_mock','pip') if u.find_spec(m))); "
         "print(sorted(os.listdir('/airbyte/integration_code'))); "
-        "print(os.path.exists('/tmp/wheelhouse'))"
+        "print(os.path.exists('/tmp/build'), os.listdir('/tmp'))"
     )
     lines = _docker("run", "--rm", "--entrypoint", "python3", IMAGE, "-c", probe).stdout.splitlines()
-    assert lines == ["[]", "[]", "False"], f"the image carries more than the connector: {lines}"
+    assert lines == ["[]", "[]", "False []"], f"the image carries more than the connector: {lines}"
     # The connector's own layers (venv + user) stay small next to any base image.
     connector_mb = (image["size"] - image["base_size"]) / 1e6
     _say(request, f"image size {image['size'] / 1e6:.0f} MB; connector layers {connector_mb:.0f} MB")
     assert 0 < connector_mb < 450, f"connector layers take {connector_mb:.0f} MB"
+
+
+def test_image_holds_exactly_the_locked_versions(image):
+    """The venv in the image is requirements-connector.lock plus the connector, nothing more or less."""
+    probe = (
+        "import importlib.metadata as m, json; "
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    out = _docker("run", "--rm", "--network", "none", "--entrypoint", "python3", IMAGE, "-c", probe).stdout
+    installed = {_normalized(name): version for name, version in json.loads(out).items()}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    expected = {**_locked_versions(), _normalized(project["name"]): project["version"]}
+    assert len(expected) > 50, "the lock lists the connector's whole dependency tree"
+    assert installed == expected
+    # ... and the build installed them from the lock in hash-checking mode (scripts/build_image.sh's log).
+    log = (ROOT / ".build" / "docker-build.log").read_text()
+    assert re.search(r"RUN .*pip install .*--require-hashes .*-r /tmp/build/requirements-connector\.lock", log), log[-3000:]
+
+
+def _locked_hashes() -> dict[str, set[str]]:
+    """name -> the sha256 digests requirements-connector.lock allows for it."""
+    text = (ROOT / "requirements-connector.lock").read_text()
+    out: dict[str, set[str]] = {}
+    for block in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+((?: \\\n\s+--hash=sha256:[0-9a-f]{64})+)", text, re.M):
+        out[_normalized(block.group(1))] = set(re.findall(r"sha256:([0-9a-f]{64})", block.group(2)))
+    return out
+
+
+def test_lock_installs_on_linux_arm64_from_hashed_wheels(tmp_path):
+    """`docker buildx build --platform linux/arm64` runs the same pip line on arm64: every pin must have a
+    wheel for CPython 3.11 on manylinux aarch64 (the base has no compiler) whose sha256 the lock lists.
+    Resolved with pip's --dry-run against the package index (no Docker needed)."""
+    platforms = ["--platform", "manylinux2014_aarch64"]
+    for minor in range(17, 37):  # glibc 2.36: Debian bookworm, the base images' distribution
+        platforms += ["--platform", f"manylinux_2_{minor}_aarch64"]
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet",
+         "--only-binary=:all:", "--require-hashes", "--implementation", "cp", "--python-version", "3.11",
+         "--abi", "cp311", "--abi", "abi3", "--abi", "none", *platforms, "--target", str(tmp_path / "target"),
+         "-r", str(ROOT / "requirements-connector.lock"), "--report", str(report)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    chosen = {}
+    for item in json.loads(report.read_text())["install"]:
+        url = item["download_info"]["url"]
+        chosen[_normalized(item["metadata"]["name"])] = (
+            item["metadata"]["version"], url.rsplit("/", 1)[-1], item["download_info"]["archive_info"]["hashes"]["sha256"]
+        )
+    assert {name: version for name, (version, _, _) in chosen.items()} == _locked_versions()
+    hashes = _locked_hashes()
+    for name, (_, filename, digest) in chosen.items():
+        assert filename.endswith("-none-any.whl") or "aarch64" in filename, f"{name}: {filename}"
+        assert digest in hashes[name], f"{name}: {filename} has a sha256 the lock does not list"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_build_refuses_a_wheel_that_does_not_match_the_locked_hash(image, tmp_path):
+    """The Dockerfile's install is hash-checked: with one hash in the lock changed, the same build over the
+    same index fails naming the package, instead of installing an unverified file."""
+    index = ROOT / ".build" / "index"
+    assert (index / "simple" / "six" / "index.html").is_file(), "scripts/build_image.sh serves .build/index"
+    context = tmp_path / "context"
+    context.mkdir()
+    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, context / name)
+    shutil.copytree(ROOT / "source_personio", context / "source_personio",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    lock = (ROOT / "requirements-connector.lock").read_text()
+    six = re.search(r"^six==\S+(?: \\\n\s+--hash=sha256:[0-9a-f]{64})+", lock, re.M)
+    assert six, "six is pinned with hashes in the lock"
+    forged = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, six.group(0))
+    (context / "requirements-connector.lock").write_text(lock.replace(six.group(0), forged))
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(index), str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    # The builder scripts/build_image.sh uses: BuildKit where the buildx plugin exists, else the legacy one.
+    buildkit = subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0
+    try:
+        proc = subprocess.run(
+            ["docker", "build", "--force-rm", "--network", "host", "--target", "builder",
+             *(["--progress=plain"] if buildkit else []),
+             "--build-arg", f"BASE_IMAGE={image['base']}",
+             "--build-arg", f"PIP_INDEX_URL=http://127.0.0.1:{port}/simple", str(context)],
+            capture_output=True, text=True, timeout=600, env={**os.environ, "DOCKER_BUILDKIT": "1" if buildkit else "0"},
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        # The failed build's cached steps (they carry the builder stage's label) are left dangling.
+        _docker("image", "prune", "-f", "--filter", "label=io.airbyte.personio.stage=builder", check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, "a build whose lock does not match the served wheel must fail"
+    assert "DO NOT MATCH THE HASHES" in output and "six" in output, output[-3000:]
+    assert "Successfully installed" not in output
 
 
 def test_spec_in_container_equals_in_process(image):

@@ -85,7 +85,7 @@ def validate_base_url(base_url: Optional[str]) -> str:
 
 def validate_config(config: Mapping[str, Any]) -> None:
     """Raise a config-error trace for problems a user can fix in the form."""
-    for key in ("client_id", "client_secret", "base_url", "start_date", "app_id", "partner_id"):
+    for key in ("client_id", "client_secret", "base_url", "start_date", "application_name", "app_id", "partner_id"):
         if config.get(key) is not None and not isinstance(config.get(key), str):
             raise AirbyteTracedException(
                 message=f"{key} must be a string, got a {type(config.get(key)).__name__}.",
@@ -144,8 +144,10 @@ def clear_token_cache() -> None:
 
 def personio_headers(config: Mapping[str, Any]) -> Dict[str, str]:
     headers = {}
-    if config.get("app_id"):
-        headers["X-Personio-App-ID"] = str(config["app_id"])
+    # application_name was called app_id (the manifest migrates it; a config read directly may still say app_id)
+    application_name = config.get("application_name") or config.get("app_id")
+    if application_name:
+        headers["X-Personio-App-ID"] = str(application_name)
     if config.get("partner_id"):
         headers["X-Personio-Partner-ID"] = str(config["partner_id"])
     return headers

@@ -22,6 +22,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_personio.cursors import install_global_substream_cursors, install_read_start_bounded_cursors
+from source_personio.state_format import install_colon_offset_state
 from source_personio.pacing import PersonioRateLimits, bound_partitions_in_flight, bound_pending_partitions
 from source_personio.components import (
     MissingPermissionLogFilter,
@@ -76,6 +77,8 @@ class SourcePersonio(YamlDeclarativeSource):
         bound_pending_partitions(self)
         # Substreams with one global cursor keep no cursor per closed partition (see cursors.py).
         install_global_substream_cursors(self)
+        # State cursors with %:z write the offset as +01:00, as the records do (see state_format.py).
+        install_colon_offset_state(self)
         # A stream's saved state never passes the start of its read: changes made meanwhile are re-read.
         install_read_start_bounded_cursors(self)
 

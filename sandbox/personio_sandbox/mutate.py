@@ -160,17 +160,19 @@ def _delete_employees(c: D.Company, b: Batch, delete: int, exclude) -> None:
 
 # ---------------------------------------------------------------- employees / persons / employments
 def _m_employees(c: D.Company, b: Batch, create: int, update: int, delete: int) -> None:
-    """v1 employees. update: ``position`` and ``fix_salary`` (+100 from the current month on) change:
-    v1 ``last_modified_at`` and the employments' ``updated_at`` move (position is employment data), the v2
-    person's ``updated_at`` does not. delete: the person and its absences are gone (attendance,
-    compensations and balances of the person disappear with it)."""
+    """v1 employees: a change of a v1 employee that touches person and employment data alike. update:
+    ``position`` (employment data), ``fix_salary`` (+100 from the current month on) and the custom attribute
+    ``dynamic_103`` (person data) change, so v1 ``last_modified_at``, the employments' ``updated_at`` and the
+    v2 person's ``updated_at`` all move (``employments`` / ``persons`` change one side only). delete: the
+    person and its absences are gone (attendance, compensations and balances of the person disappear with it)."""
     for _ in range(create):
         _new_employee(c, b)
     alive = [i for i in _alive(c) if i not in b.created]
     for eid in b.pick("update", alive, update):
         e = c.employees[eid]
         e["position"] = b.rng.choice(D.POSITIONS)
-        ts = _touch_emp(c, e, ("position", "fix_salary"))
+        e["dynamic"]["dynamic_103"] = (int(e["dynamic"].get("dynamic_103") or 0) + 1) % 4
+        ts = _touch_emp(c, e, ("position", "fix_salary", "dynamic_103"), employments=True, person=True)
         _raise_salary(c, e, e["fix_salary"] + 100, ts)
         b.add("update", eid, ts)
     _delete_employees(c, b, delete, set(b.created) | set(b.updated))

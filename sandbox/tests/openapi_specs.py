@@ -1,23 +1,25 @@
 """Personio's official OpenAPI files, loaded for openapi-core, with exactly the mends that section 9
-("Known defects in the official files") of ``../shared/personio-api/README.md`` lists:
+("Known defects in the official files") of Personio's API reference (``personio-api/README.md``) lists:
 
 1. v1: ``components.schemas.Response.properties.data`` is relaxed to any type (every v1 list schema is
    ``allOf: [Response, {data: array}]`` while ``Response`` says ``data: object``, so no list could pass).
 2. v2: every string ``enum`` also accepts the lower-case spelling of each value (the files say ``STRING``,
    Personio sends ``"string"``).
 
-Nothing else is changed. Files are read the way openapi-core reads them from disk (jsonschema-path's YAML
-loader plus a JSON round trip, so YAML integer keys such as ``200:`` become ``"200"`` and timestamps stay
-strings). The folder is ``shared/personio-api`` beside the repository checkout, or ``$PERSONIO_API_SPECS``.
+Nothing else is changed. The files are read from the repository's own copy of their facts,
+``sandbox/tests/openapi_facts/`` (paths, parameters, status codes, media-type keys exactly as published,
+schemas and components; Personio's prose left out), written by ``scripts/extract_openapi_facts.py`` from
+Personio's originals the way openapi-core reads them from disk (YAML integer keys such as ``200:`` became
+``"200"``, timestamps stayed strings). Nothing outside the repository is read; ``test_openapi_facts_copy.py``
+compares the copy with a fresh extraction whenever the originals are at hand.
 """
 from __future__ import annotations
 
 import copy
-import os
+import json
 from functools import lru_cache
 from pathlib import Path
 
-from jsonschema_path.handlers.file import FileHandler
 from openapi_core import Config, OpenAPI
 from openapi_core.deserializing.media_types import json_loads
 
@@ -42,23 +44,22 @@ _NOT_SCHEMA = ("example", "examples", "x-examples")
 CONFIG = Config(extra_media_type_deserializers={"application/problem+json": json_loads, "problem+json": json_loads})
 
 
-def specs_dir() -> Path:
-    env = os.environ.get("PERSONIO_API_SPECS")
-    if env:
-        return Path(env)
-    # sandbox/tests/openapi_specs.py -> parents[2] is the checkout, parents[3] the folder holding it
-    return Path(__file__).resolve().parents[3] / "shared" / "personio-api"
+FACTS_DIR = Path(__file__).resolve().parent / "openapi_facts"
+
+
+def facts_path(name: str) -> Path:
+    """The repository's facts file for one of Personio's files (``x.yaml`` -> ``openapi_facts/x.json``)."""
+    return FACTS_DIR / Path(name).with_suffix(".json")
 
 
 @lru_cache(maxsize=None)
 def _load(name: str) -> dict:
-    path = specs_dir() / name
-    with open(path, encoding="utf-8") as f:
-        return FileHandler()(f)
+    with open(facts_path(name), encoding="utf-8") as f:
+        return json.load(f)
 
 
 def original(name: str) -> dict:
-    """The file as published (a fresh deep copy, safe to modify)."""
+    """The file's facts as published, unmended (a fresh deep copy, safe to modify)."""
     return copy.deepcopy(_load(name))
 
 

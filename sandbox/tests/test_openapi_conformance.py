@@ -1,6 +1,6 @@
 """The sandbox's responses (status, declared headers, bodies, error bodies) validated with openapi-core against
-Personio's official OpenAPI files in ../shared/personio-api/, mended only as section 9 of its README says
-(see openapi_specs.py).
+Personio's official OpenAPI files (the repository's copy of their facts in openapi_facts/, see
+test_openapi_facts_copy.py), mended only as section 9 of Personio's API reference says (see openapi_specs.py).
 
 Requests go to the real sandbox over HTTP; each response is then mapped onto the file's server URL
 (https://api.personio.de, with /v1 in the v1 files' server entry) and validated as a response to that request.
@@ -609,7 +609,9 @@ def test_the_section_9_mends_are_needed(env):
     assert not any(enum_errors.match(m) for m in validate_documented(S.openapi(S.V2_PERSONS), "GET", r))
 
 
-def test_specs_folder_is_found():
-    d = S.specs_dir()
-    assert (d / S.V1_PERSONNEL).is_file() and (d / S.V2_PERSONS).is_file(), d
-    assert json.loads((d / S.V2_COMMON).read_text())["openapi"].startswith("3.")
+def test_the_repository_holds_the_facts_of_every_official_file():
+    sources = json.loads((S.FACTS_DIR / "SOURCES.json").read_text())["originals"]
+    assert sorted(sources) == sorted(S.ALL_FILES)
+    for name in S.ALL_FILES:
+        assert S.facts_path(name).is_relative_to(S.FACTS_DIR) and S.facts_path(name).is_file(), name
+        assert S.original(name)["openapi"].startswith("3."), name

@@ -130,3 +130,13 @@ def test_exact_path_trigger_ignores_longer_paths(fresh):
     c.get("/v1/company/employees/%d/absences/balance" % order[1])  # a longer path: not counted
     assert order[0] in _ids(c.get(EMPLOYEES, {"limit": 5}).json())
     assert order[0] not in _ids(c.get(EMPLOYEES, {"limit": 5}).json())
+
+
+def test_v2_cursors_address_positions_in_the_current_list_so_a_delete_shifts_them_too(fresh):
+    s, c = fresh
+    order = [p["id"] for p in s.truth("persons")]
+    s.trigger(after_requests=1, path="/v2/persons", exact=True, resource="persons", delete=1, delete_ids=[order[0]])
+    first = c.get("/v2/persons", {"limit": 5}).json()
+    second = c.get(first["_meta"]["links"]["next"]["href"]).json()
+    assert [p["id"] for p in first["_data"]] == order[:5]
+    assert [p["id"] for p in second["_data"]] == order[6:11]  # order[5] is on neither page

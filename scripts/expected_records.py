@@ -1,0 +1,196 @@
+"""Write integration_tests/expected_records.jsonl (CAT's `basic_read.expect_records`) from the sandbox.
+
+    .venv/bin/python scripts/expected_records.py            # (re)write the file
+    .venv/bin/python scripts/expected_records.py --check    # exit 1 when the file is not what the sandbox gives
+
+The records come from the bundled sandbox's ground truth (``Sandbox.dataset`` and its v1 lists), started
+with the seed and size that acceptance-test-config.yml names for CAT (``--seed 1 --employees 40``), and
+turned into what a user sees in the destination by the same independent helpers the integration tests
+use (integration_tests/sandbox_helpers.py): never through the connector's own code.
+
+For every stream the connector discovers (the per-report streams included), the first records by primary
+key. The sandbox is deterministic for a seed and size; the one thing that moves with the calendar is how
+many compensation months exist up to today, so compensations are taken from the earliest months, which
+never change; and v2 records link to the server that served them (``_meta.links``), so links name CAT's
+sandbox address (the configs' ``base_url``). CAT compares records of streams with a primary key by their
+primary key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "integration_tests"))
+
+from personio_sandbox.testing import Sandbox  # noqa: E402
+
+from sandbox_helpers import personio_view, report_rows, without_nulls  # noqa: E402
+
+OUTPUT = ROOT / "integration_tests" / "expected_records.jsonl"
+SEED, EMPLOYEES = 1, 40  # as acceptance-test-config.yml and integration_tests/sample_config.json say
+START_DATE = "2020-01-01"  # sample_config.json
+CAT_BASE_URL = json.loads((ROOT / "integration_tests" / "sample_config.json").read_text())["base_url"]
+PER_STREAM = 3
+EMITTED_AT = 1700000000000  # CAT ignores emitted_at; a constant keeps the file stable
+
+Record = Dict[str, Any]
+
+
+def _v1_get(sandbox: Sandbox, path: str) -> Any:
+    """A v1 path as Personio serves it to the default credential (for lists the sandbox has no dataset of)."""
+    body = json.dumps({"client_id": sandbox.client_id, "client_secret": sandbox.client_secret}).encode()
+    request = urllib.request.Request(sandbox.url + "/v1/auth", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        token = json.loads(response.read())["data"]["token"]
+    request = urllib.request.Request(sandbox.url + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())["data"]
+
+
+def _months(start: dt.date, end: dt.date) -> Iterable[Tuple[dt.date, dt.date]]:
+    first = start.replace(day=1)
+    while first <= end:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        yield first, following - dt.timedelta(days=1)
+        first = following
+
+
+def report_stream_name(report_name: str) -> str:
+    """custom_report_<name>: the report name in lower case, every run of other characters one underscore."""
+    return "custom_report_" + re.sub(r"[^a-z0-9]+", "_", report_name.lower()).strip("_")
+
+
+def _report_stream_rows(sandbox: Sandbox, report_id: str) -> List[Record]:
+    """One row per employee (and effective date): TEXT/ENTITY cells as their value, others as the cell's fields."""
+    rows: Dict[Tuple[Any, str], Record] = {}
+    for item in sandbox.dataset(f"/v1/company/custom-reports/reports/{report_id}"):
+        for cell in item.get("historical_attributes") or item.get("attributes") or []:
+            key = (item["employee_id"], cell.get("effective_date", ""))
+            row = rows.setdefault(key, {"employee_id": item["employee_id"], "effective_date": key[1]})
+            if cell["data_type"] in ("TEXT", "ENTITY"):
+                row[cell["attribute_id"]] = cell["value"]
+            else:
+                row[cell["attribute_id"]] = {
+                    k: v for k, v in cell.items() if k not in ("attribute_id", "data_type", "employee_id", "effective_date")
+                }
+    return list(rows.values())
+
+
+def ground_truth(sandbox: Sandbox) -> Dict[str, Tuple[Tuple[str, ...], List[Record]]]:
+    """stream -> (primary key, every record as a user sees it), from the sandbox alone."""
+    d = sandbox.dataset
+    v1 = lambda path: [personio_view(r) for r in d(path)]  # noqa: E731
+    employees = d("/v1/company/employees")
+    persons = d("/v2/persons")
+    periods = d("/v2/absence-periods")
+    applications = d("/v2/recruiting/applications")
+    reports = d("/v1/company/custom-reports/reports")
+
+    truth: Dict[str, Tuple[Tuple[str, ...], List[Record]]] = {
+        "employees": (("id",), v1("/v1/company/employees")),
+        "absence_types": (("id",), v1("/v1/company/time-off-types")),
+        "absences": (("id",), v1("/v1/company/time-offs")),
+        "document_categories": (("id",), v1("/v1/company/document-categories")),
+        "custom_reports_list": (("id",), v1("/v1/company/custom-reports/reports")),
+        "employee_attributes": (("key",), _v1_get(sandbox, "/v1/company/employees/attributes")),
+        "attendances": (("id",), d("/v2/attendance-periods")),
+        "projects": (("id",), d("/v2/projects")),
+        "persons": (("id",), persons),
+        "absence_periods": (("id",), periods),
+        "legal_entities": (("id",), d("/v2/legal-entities")),
+        "cost_centers": (("id",), d("/v2/cost-centers")),
+        "workplaces": (("id",), d("/v2/workplaces")),
+        "org_units": (("id",), d("/v2/org-units?type=department") + d("/v2/org-units?type=team")),
+        "compensation_types": (("id",), d("/v2/compensations/types")),
+        "recruiting_candidates": (("id",), d("/v2/recruiting/candidates")),
+        "recruiting_applications": (("id",), applications),
+        "recruiting_jobs": (("id",), d("/v2/recruiting/jobs")),
+        "recruiting_categories": (("id",), d("/v2/recruiting/categories")),
+        "employments": (("id",), [m for p in persons for m in d(f"/v2/persons/{p['id']}/employments")]),
+        "absence_period_breakdowns": (
+            ("absence_period_id", "date"),
+            [{**day, "absence_period_id": p["id"]} for p in periods for day in d(f"/v2/absence-periods/{p['id']}/breakdowns")],
+        ),
+        "recruiting_application_stage_transitions": (
+            ("application_id", "entered_at"),
+            [
+                {**t, "application_id": a["id"]}
+                for a in applications
+                for t in d(f"/v2/recruiting/applications/{a['id']}/stage-transitions")
+            ],
+        ),
+        "employees_absences_balance": (
+            ("employee_id", "id"),
+            [
+                {**balance, "employee_id": e["attributes"]["id"]["value"]}
+                for e in employees
+                for balance in d(f"/v1/company/employees/{e['attributes']['id']['value']}/absences/balance")
+            ],
+        ),
+    }
+    # compensations: the earliest months only (later months appear as the calendar moves on)
+    first_month = dt.date.fromisoformat(START_DATE)
+    compensations: List[Record] = []
+    for first, last in _months(first_month, dt.datetime.now(dt.timezone.utc).date()):
+        compensations = d(f"/v2/compensations?start_date={first}&end_date={last}")
+        if compensations:
+            break
+    truth["compensations"] = (("id",), compensations)
+
+    long_rows: Dict[tuple, Record] = {}
+    for report in reports:
+        meta = report["attributes"]
+        long_rows.update(report_rows(meta["id"], meta["type"], d(f"/v1/company/custom-reports/reports/{meta['id']}")))
+        truth[report_stream_name(meta["name"])] = (("employee_id", "effective_date"), _report_stream_rows(sandbox, meta["id"]))
+    truth["custom_reports"] = (("report_id", "employee_id", "effective_date"), list(long_rows.values()))
+    return truth
+
+
+def _sort_key(primary_key: Tuple[str, ...]) -> Callable[[Record], tuple]:
+    return lambda record: tuple((str(type(record[k])), record[k]) for k in primary_key)
+
+
+def expected_records(sandbox: Sandbox, per_stream: int = PER_STREAM) -> List[Record]:
+    lines: List[Record] = []
+    for stream, (primary_key, records) in sorted(ground_truth(sandbox).items()):
+        if not records:
+            raise SystemExit(f"the sandbox has no {stream} records: every stream needs expected records at CAT's high level")
+        for record in sorted(records, key=_sort_key(primary_key))[:per_stream]:
+            lines.append({"stream": stream, "data": without_nulls(record), "emitted_at": EMITTED_AT})
+    return lines
+
+
+def render(lines: List[Record], served_at: str) -> str:
+    """JSON lines; links to the sandbox's own address (v2 `_meta.links`) name the address CAT's sandbox
+    listens on (the config's base_url), whichever free port this run's sandbox had."""
+    text = "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines)
+    return text.replace(served_at.rstrip("/") + "/", CAT_BASE_URL.rstrip("/") + "/")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the file instead of writing it")
+    args = parser.parse_args()
+    with Sandbox(employees=EMPLOYEES, seed=SEED, rate_limits="off") as sandbox:
+        text = render(expected_records(sandbox), sandbox.url)
+    if args.check:
+        if OUTPUT.read_text() != text:
+            print(f"{OUTPUT.relative_to(ROOT)} differs from what the sandbox gives: run scripts/expected_records.py")
+            return 1
+        print(f"{OUTPUT.relative_to(ROOT)} is up to date")
+        return 0
+    OUTPUT.write_text(text)
+    print(f"wrote {len(text.splitlines())} records to {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
