@@ -8,7 +8,7 @@ Documented exceptions, asserted as such: five lists are read twice in a full syn
 stream needs them as its parent (employees -> balances, custom reports -> report rows, persons ->
 employments, absence periods -> breakdowns, applications -> stage transitions); balances read every
 employee on every sync (issue 3: Personio has no changed-since filter for balances; they are a
-full-refresh stream). Deliberate re-reads of an incremental sync: employments read every employment of every person on every
+full-refresh stream). Deliberate re-reads of an incremental sync: employments ask every person on every
 sync (Personio does not promise that an employment change moves its person's updated_at), and
 compensations re-read the months from compensations_lookback_months (default 3) before the state.
 """
@@ -217,10 +217,10 @@ def test_an_incremental_sync_without_changes_costs_one_request_per_incremental_s
         "GET /v1/company/employees": 1 + minimal["GET /v1/company/employees"],
         "GET /v1/company/time-offs": 1,
         "GET /v2/attendance-periods": 1,
-        # persons stream + the employments parent (every person, by default), then every person's
-        # employments, as in a full sync
+        # persons stream + the employments parent (every person, by default), then one employments
+        # request per person (updated_at.gt the state: nothing changed, one page each)
         "GET /v2/persons": 1 + pages(len(persons), 50),
-        "GET /v2/persons/{person_id}/employments": minimal["GET /v2/persons/{person_id}/employments"],
+        "GET /v2/persons/{person_id}/employments": len(persons),
         # absence_periods stream + the breakdowns parent; no breakdown of an unchanged period
         "GET /v2/absence-periods": 2,
         "GET /v2/recruiting/candidates": 1,

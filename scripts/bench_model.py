@@ -240,8 +240,8 @@ def incremental_min_requests(
     unchanged records out: time-offs filter by day (``updated_from``, the state's day minus the
     lookback is re-read) -- and where the connector re-reads on purpose: compensations re-read the
     calendar months from ``compensations_lookback_months`` before the state's month to today (one
-    window per month, Personio's maximum), and employments read every employment of every person (the
-    persons list, then each person's pages) unless ``employments_every_person`` is off.
+    window per month, Personio's maximum), and employments ask every person (the persons list, then
+    one request per person) unless ``employments_every_person`` is off.
     """
     budget: Dict[str, int] = {"tokens": 2}
     for name, mode in sorted(streams.items()):
@@ -260,8 +260,9 @@ def incremental_min_requests(
                     for first, last in _calendar_months(_months_before(state, compensations_lookback_months), today)
                 )
             elif name == "employments" and employments_every_person:
-                # the persons list, then every employment of every person, as in a full sync
-                n = pages(model.count("/v2/persons"), PAGE["/v2/persons"]) + _employments(model)
+                persons = model.count("/v2/persons")
+                # the persons list, then each person's employments changed since the state (none: one page)
+                n = pages(persons, PAGE["/v2/persons"]) + persons
             budget[f"incremental {name}"] = n
         else:
             key = "custom_report_*" if name.startswith("custom_report_") else name
