@@ -82,6 +82,9 @@ def test_second_read_returns_nothing_older_than_the_first_reads_newest(two_reads
 def _lookback(stream: str):
     from datetime import timedelta
 
+    if stream == "compensations":
+        # compensations_lookback_months (3) calendar months before the state's month are re-read
+        return timedelta(days=124)
     return timedelta(days=2) if stream in ("employees", "absences") else timedelta(0)
 
 

@@ -234,11 +234,14 @@ def test_second_incremental_sync_returns_exactly_the_changed_records(sb, cfg):
     truth = by_key(employments_after, "id")
     assert {(i,) for i in changed} <= set(got)
     # The CDK's global substream cursor re-reads a window as long as the previous sync took
-    # (state "lookback_window", seconds) before the state: only such boundary records may come again.
+    # (state "lookback_window", seconds), and the connector 5 minutes more (CLOCK_SKEW_MARGIN), before
+    # the state: only such boundary records may come again.
+    from source_personio.cursors import CLOCK_SKEW_MARGIN
+
     employments_state = next(s for s in state if s.stream.stream_descriptor.name == "employments").stream.stream_state.__dict__
     floor = dt.datetime.fromisoformat(old_cursor["employments"].replace("Z", "+00:00")) - dt.timedelta(
         seconds=employments_state.get("lookback_window", 0)
-    )
+    ) - CLOCK_SKEW_MARGIN
     for key in set(got) - {(i,) for i in changed}:
         assert dt.datetime.fromisoformat(got[key]["updated_at"].replace("Z", "+00:00")) > floor, key
     assert got == {k: truth[k] for k in got}

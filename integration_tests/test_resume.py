@@ -8,11 +8,15 @@ afterwards counts. The next run starts from the last state message of each strea
 primary key of every stream (duplicates are what at-least-once delivery allows).
 
 Kill points come from a seeded RNG over the message count of an uninterrupted run, plus points
-inside the employees_absences_balance substream and right after a state message.
+inside the per-parent streams (employees_absences_balance, employments, absence_period_breakdowns,
+recruiting_application_stage_transitions) and right after a state message. The v2 incremental
+streams (persons, employments, absence periods and their breakdowns, compensations, recruiting) are
+read incrementally like the v1 ones; their ground truth is the sandbox's /_sandbox/truth.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -30,6 +34,17 @@ from sandbox_helpers import personio_view
 BIN = str(Path(sys.executable).with_name("source-personio"))
 ATTENDANCE_SINCE = "2026-10-25"
 INCREMENTAL = ("employees", "absences", "attendances")
+V2_INCREMENTAL = (
+    "persons",
+    "employments",
+    "absence_periods",
+    "absence_period_breakdowns",
+    "compensations",
+    "recruiting_candidates",
+    "recruiting_applications",
+    "recruiting_application_stage_transitions",
+)
+SUBSTREAMS = ("employees_absences_balance", "employments", "absence_period_breakdowns", "recruiting_application_stage_transitions")
 FULL_REFRESH = ("projects", "employees_absences_balance", "document_categories")
 SEED = 20261123
 RANDOM_KILLS = 7
@@ -56,11 +71,33 @@ def truth(rsb) -> Dict[str, Set[Tuple[Any, ...]]]:
         employee_id = e["attributes"]["id"]["value"]
         for balance in rsb.dataset(f"/v1/company/employees/{employee_id}/absences/balance"):
             out["employees_absences_balance"].add((employee_id, balance["id"]))
+    since = ATTENDANCE_SINCE + "T00:00:00Z"
+    periods = [p for p in rsb.truth("absence_periods") if p["updated_at"] >= since]
+    in_scope = {p["id"] for p in periods}
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    out.update(
+        {
+            "persons": {(p["id"],) for p in rsb.truth("persons")},
+            "employments": {(m["id"],) for m in rsb.truth("employments")},
+            "absence_periods": {(p["id"],) for p in periods},
+            "absence_period_breakdowns": {
+                (b["absence_period_id"], b["date"]) for b in rsb.truth("breakdowns") if b["absence_period_id"] in in_scope
+            },
+            "compensations": {(c["id"],) for c in rsb.truth("compensations", start_date=ATTENDANCE_SINCE, end_date=today)},
+            "recruiting_candidates": {(c["id"],) for c in rsb.truth("candidates")},
+            "recruiting_applications": {(a["id"],) for a in rsb.truth("applications")},
+            "recruiting_application_stage_transitions": {(t["application_id"], t["entered_at"]) for t in rsb.truth("stage_transitions")},
+        }
+    )
     assert all(out.values()), {k: len(v) for k, v in out.items()}
     return out
 
 
-PK = {"employees_absences_balance": ("employee_id", "id")}
+PK = {
+    "employees_absences_balance": ("employee_id", "id"),
+    "absence_period_breakdowns": ("absence_period_id", "date"),
+    "recruiting_application_stage_transitions": ("application_id", "entered_at"),
+}
 
 
 def write_inputs(tmp_path: Path, rsb) -> Tuple[Path, Path]:
@@ -69,10 +106,10 @@ def write_inputs(tmp_path: Path, rsb) -> Tuple[Path, Path]:
     streams = [
         {
             "stream": {"name": s, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
-            "sync_mode": "incremental" if s in INCREMENTAL else "full_refresh",
-            "destination_sync_mode": "append_dedup" if s in INCREMENTAL else "overwrite",
+            "sync_mode": "incremental" if s in INCREMENTAL + V2_INCREMENTAL else "full_refresh",
+            "destination_sync_mode": "append_dedup" if s in INCREMENTAL + V2_INCREMENTAL else "overwrite",
         }
-        for s in INCREMENTAL + FULL_REFRESH
+        for s in INCREMENTAL + V2_INCREMENTAL + FULL_REFRESH
     ]
     (tmp_path / "catalog.json").write_text(json.dumps({"streams": streams}))
     return tmp_path / "config.json", tmp_path / "catalog.json"
@@ -160,8 +197,9 @@ def kill_points(reference: Run) -> List[Tuple[Optional[str], int]]:
     rng = random.Random(SEED)
     total = len(reference.sequence)
     points: List[Tuple[Optional[str], int]] = [(None, rng.randint(1, total - 1)) for _ in range(RANDOM_KILLS)]
-    balances = sum(1 for kind, stream in reference.sequence if kind == "RECORD" and stream == "employees_absences_balance")
-    points += [("employees_absences_balance", n) for n in (1, balances // 2, balances - 1)]
+    for substream in SUBSTREAMS:
+        n = sum(1 for kind, stream in reference.sequence if kind == "RECORD" and stream == substream)
+        points += [(substream, k) for k in sorted({1, max(1, n // 2), max(1, n - 1)})]
     first_state = next(i for i, (kind, _) in enumerate(reference.sequence) if kind == "STATE") + 1
     points.append((None, first_state))  # killed right after the first checkpoint
     return points
@@ -170,14 +208,14 @@ def kill_points(reference: Run) -> List[Tuple[Optional[str], int]]:
 def test_every_incremental_stream_checkpoints_state(reference):
     """At least one state message per stream and slice; the state of an incremental stream
     comes after its records (so a restart never skips what was not delivered)."""
-    for stream in INCREMENTAL + FULL_REFRESH:
+    for stream in INCREMENTAL + V2_INCREMENTAL + FULL_REFRESH:
         positions = [i for i, (kind, s) in enumerate(reference.sequence) if s == stream and kind == "STATE"]
         assert positions, f"{stream} emitted no state"
         records = [i for i, (kind, s) in enumerate(reference.sequence) if s == stream and kind == "RECORD"]
         assert max(positions) > max(records), f"{stream}: records after its final state"
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 def test_a_sync_killed_at_any_moment_and_resumed_from_its_last_state_loses_no_record(rsb, truth, reference, tmp_path):
     config, catalog = write_inputs(tmp_path, rsb)
     points = kill_points(reference)

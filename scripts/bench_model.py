@@ -232,6 +232,26 @@ def _state_value(states: Mapping[str, Any], stream: str, key: str) -> Optional[s
     return state.get(key) or (state.get("state") or {}).get(key)
 
 
+def _months_before(day: str, months: int) -> str:
+    """The first day of the calendar month ``months`` before the month of ``day`` (YYYY-MM-DD)."""
+    year, month = int(day[:4]), int(day[5:7]) - months
+    while month < 1:
+        year, month = year - 1, month + 12
+    return f"{year:04d}-{month:02d}-01"
+
+
+def _calendar_months(first: str, today: str) -> List[Tuple[str, str]]:
+    """(first day, last day or today) of each calendar month from ``first``'s month to today's."""
+    out: List[Tuple[str, str]] = []
+    start = _dt.date.fromisoformat(first).replace(day=1)
+    end = _dt.date.fromisoformat(today)
+    while start <= end:
+        following = (start.replace(day=28) + _dt.timedelta(days=4)).replace(day=1)
+        out.append((start.isoformat(), min(following - _dt.timedelta(days=1), end).isoformat()))
+        start = following
+    return out
+
+
 def incremental_min_requests(
     model: Model,
     streams: Mapping[str, str],
@@ -239,6 +259,8 @@ def incremental_min_requests(
     states: Mapping[str, Any],
     today: str,
     lookback_days: int = 1,
+    compensations_lookback_months: int = 3,
+    employments_every_person: bool = True,
 ) -> Dict[str, int]:
     """The fewest requests of an incremental sync right after a full one, nothing changed in between.
 
@@ -246,7 +268,10 @@ def incremental_min_requests(
     full sync ("GET /tmpl" -> n), whose per-endpoint counts a full-refresh stream needs again. One token
     per API version; one request per incremental stream, except where Personio's filter cannot leave the
     unchanged records out: time-offs filter by day (``updated_from``, the state's day minus the
-    lookback is re-read) and compensations by effective-date window (the window of the state is re-read).
+    lookback is re-read) -- and where the connector re-reads on purpose: compensations re-read the
+    calendar months from ``compensations_lookback_months`` before the state's month to today (one
+    window per month, Personio's maximum), and employments ask every person (the persons list, then
+    one request per person) unless ``employments_every_person`` is off.
     """
     budget: Dict[str, int] = {"tokens": 2}
     for name, mode in sorted(streams.items()):
@@ -261,8 +286,15 @@ def incremental_min_requests(
                     model.count(f"/v1/company/time-offs?updated_from={since}"), PAGE["/v1/company/time-offs"]
                 )
             elif name == "compensations":
-                start = (_state_value(states, "compensations", "effective_date") or model.start_date)[:10]
-                n = pages(model.count(f"/v2/compensations?start_date={start}&end_date={today}"), V2_DEFAULT_PAGE)
+                state = (_state_value(states, "compensations", "effective_date") or model.start_date)[:10]
+                n = sum(
+                    pages(model.count(f"/v2/compensations?start_date={first}&end_date={last}"), V2_DEFAULT_PAGE)
+                    for first, last in _calendar_months(_months_before(state, compensations_lookback_months), today)
+                )
+            elif name == "employments" and employments_every_person:
+                persons = model.count("/v2/persons")
+                # the persons list, then each person's employments changed since the state (none: one page)
+                n = pages(persons, PAGE["/v2/persons"]) + persons
             budget[f"incremental {name}"] = n
         else:
             key = "custom_report_*" if name.startswith("custom_report_") else name

@@ -105,7 +105,7 @@ def validate_config(config: Mapping[str, Any]) -> None:
             failure_type=FailureType.config_error,
         )
     validate_base_url(config.get("base_url"))
-    for key, low, high in (("lookback_window_days", 0, 365), ("num_workers", 1, 32)):
+    for key, low, high in (("lookback_window_days", 0, 365), ("num_workers", 1, 32), ("compensations_lookback_months", 0, 24)):
         value = config.get(key)
         if value is None:
             continue

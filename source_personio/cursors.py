@@ -1,4 +1,5 @@
-"""Substream cursors whose memory does not grow with company size.
+"""Cursors: substreams whose memory does not grow with company size, and states bounded by the
+start of their read.
 
 Personio has no endpoints that list employments, absence-period breakdowns or application stage
 transitions for a whole company: they are read one parent at a time (``/v2/persons/{id}/employments``,
@@ -13,15 +14,23 @@ builds a new cursor (deep copy of the state + component factory) for every recor
 memory then grew by ~40 % from 2,000 to 20,000 employees. :class:`GlobalSubstreamCursor` releases a
 partition's cursor when the partition is closed and filters every record with one cursor built from
 the global state; state, checkpoints and what is re-read after an interruption are unchanged.
+
+Every stream read in one slice up to now (Personio's ``updated_at`` filters) gets a
+:class:`ReadStartBoundedCursor`: its saved state never passes the moment its read started, so the
+next sync re-reads every record that changed while this one was reading.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 from typing import Any, Callable, Optional, Tuple
 
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
+from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
+    DateTimeStreamStateConverter,
+)
 
 try:  # the CDK layout these classes are written against
     from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
@@ -31,6 +40,12 @@ except ImportError:  # pragma: no cover - another CDK: install_global_substream_
 _Base: Any = ConcurrentPerPartitionCursor if ConcurrentPerPartitionCursor is not None else object
 
 logger = logging.getLogger("airbyte")
+
+# How far before the start of a read its state stays: Personio stamps updated_at with its own clock
+# (ours may run ahead of it) and a change stamped just before the read may only become visible to
+# list requests a moment later. What it costs: the records changed in those minutes before a sync
+# are read again by the next one (at-least-once).
+CLOCK_SKEW_MARGIN = datetime.timedelta(minutes=5)
 
 # Attributes of ConcurrentPerPartitionCursor that GlobalSubstreamCursor relies on.
 _REQUIRED_ATTRIBUTES = (
@@ -71,6 +86,11 @@ class GlobalSubstreamCursor(_Base):  # type: ignore[misc,valid-type]
         person, absence period or application (~8 % of a sync's CPU at 2,000 employees)."""
         if not self._use_global_cursor:
             return super()._create_cursor(cursor_state, runtime_lookback_window)
+        if cursor_state:
+            # The CDK starts the next sync's partitions at the global state minus the previous sync's
+            # duration (its runtime lookback): every child changed during that sync is read again.
+            # CLOCK_SKEW_MARGIN on top, as for the streams read in one slice (ReadStartBoundedCursor).
+            runtime_lookback_window = int(runtime_lookback_window or 0) + int(CLOCK_SKEW_MARGIN.total_seconds())
         shared = self._shared
         if shared is None or shared[0] is not cursor_state or shared[1] != runtime_lookback_window:
             built = super()._create_cursor(cursor_state, runtime_lookback_window)
@@ -127,4 +147,97 @@ def install_global_substream_cursors(source: Any) -> bool:
 
     create_concurrent_cursor_from_perpartition_cursor._personio_global_substream_cursor = True  # type: ignore[attr-defined]
     factory.create_concurrent_cursor_from_perpartition_cursor = create_concurrent_cursor_from_perpartition_cursor
+    return True
+
+
+# -- state bounded by the start of the read ------------------------------------------------------
+
+
+class ReadStartBoundedCursor(ConcurrentCursor):
+    """``ConcurrentCursor`` of a stream read in one slice from its state up to now, whose state never
+    passes the moment that slice was cut (the start of the stream's read) minus ``CLOCK_SKEW_MARGIN``.
+
+    CDK default it replaces: ``ConcurrentCursor`` saves the highest cursor value of the records it read
+    (``most_recent_cursor_value``), never bounded by the slice's end; the manifest's ``end_datetime``
+    only sets that end, ``lookback_window`` moves the next start back by a fixed time, and
+    ``is_data_feed``/``is_client_side_incremental`` stop or drop records rather than bound the state.
+    Personio keeps changing records while a sync reads them, and its lists are not in ``updated_at``
+    order (persons by id, attendance periods by person, recruiting newest first): a record read on
+    page 1 and changed a second later, then another changed later still and read on page 5, left the
+    second one's ``updated_at`` as the state, and the next sync (``updated_at.gt`` the state) never
+    saw the first change. Every change made after the read started is stamped after the slice's end,
+    so a state no later than that end minus the margin has the next sync read it again.
+
+    The state still never moves back (the CDK merges the slice with the previous state), and a read
+    that saw no record keeps the previous state. Streams with a ``step`` (compensations, by month) or
+    an ``end_datetime`` (breakdowns) keep the CDK's cursor: their slices do not end at "now".
+    """
+
+    margin: datetime.timedelta = CLOCK_SKEW_MARGIN
+
+    def _add_slice_to_state(self, partition: Any) -> None:
+        slices = self._concurrent_state.get("slices", [])
+        count = len(slices)
+        super()._add_slice_to_state(partition)
+        if len(self._concurrent_state.get("slices", [])) != count + 1:
+            return
+        added = self._concurrent_state["slices"][-1]
+        converter = self._connector_state_converter
+        most_recent = added.get(converter.MOST_RECENT_RECORD_KEY)
+        bound = added[converter.END_KEY] - self.margin
+        if most_recent is not None and most_recent > bound:
+            added[converter.MOST_RECENT_RECORD_KEY] = bound
+
+
+def reads_up_to_now_in_one_slice(cursor: Any) -> bool:
+    """A CDK ``ConcurrentCursor`` (exactly that class) on timestamps, without ``step`` or ``end_datetime``:
+    one slice from the state to the moment its slices are cut."""
+    from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
+
+    return (
+        type(cursor) is ConcurrentCursor
+        and isinstance(getattr(cursor, "_connector_state_converter", None), DateTimeStreamStateConverter)
+        and getattr(cursor, "_slice_range", None) == datetime.timedelta.max
+        and getattr(cursor, "_end_provider", None) is ab_datetime_now
+        and getattr(cursor, "_slice_boundary_fields", None) is not None
+        and callable(getattr(ConcurrentCursor, "_add_slice_to_state", None))
+    )
+
+
+def as_read_start_bounded_cursor(cursor: Any) -> Any:
+    """``cursor`` as a :class:`ReadStartBoundedCursor` when :func:`reads_up_to_now_in_one_slice`, else
+    unchanged (freshly built: only its class changes, every ``isinstance`` check of the CDK holds)."""
+    if reads_up_to_now_in_one_slice(cursor):
+        cursor.__class__ = ReadStartBoundedCursor
+    return cursor
+
+
+def install_read_start_bounded_cursors(source: Any) -> bool:
+    """Make the source's component factory hand out :class:`ReadStartBoundedCursor` for every stream,
+    partition cursor and parent stream (persons of employments, absence periods of breakdowns,
+    applications of stage transitions: their state decides which parents the next sync reads) read up
+    to now in one slice. Returns False (CDK default kept) when the CDK layout differs."""
+    factory = getattr(source, "_constructor", None)
+    create: Optional[Callable[..., Any]] = getattr(factory, "create_concurrent_cursor_from_datetime_based_cursor", None)
+    create_parent: Optional[Callable[..., Any]] = getattr(factory, "create_parent_stream_config_with_substream_wrapper", None)
+    if factory is None or not callable(create) or not callable(create_parent):
+        return False
+    if getattr(create, "_personio_read_start_bounded", False):
+        return True
+
+    def create_concurrent_cursor_from_datetime_based_cursor(*args: Any, **kwargs: Any) -> Any:
+        return as_read_start_bounded_cursor(create(*args, **kwargs))
+
+    def create_parent_stream_config_with_substream_wrapper(*args: Any, **kwargs: Any) -> Any:
+        # The CDK builds each parent stream with a component factory of its own: its cursor (freshly
+        # built, not yet read) is bounded here.
+        parent_config = create_parent(*args, **kwargs)
+        stream = getattr(parent_config, "stream", None)
+        if stream is not None and hasattr(stream, "cursor"):
+            as_read_start_bounded_cursor(stream.cursor)
+        return parent_config
+
+    create_concurrent_cursor_from_datetime_based_cursor._personio_read_start_bounded = True  # type: ignore[attr-defined]
+    factory.create_concurrent_cursor_from_datetime_based_cursor = create_concurrent_cursor_from_datetime_based_cursor
+    factory.create_parent_stream_config_with_substream_wrapper = create_parent_stream_config_with_substream_wrapper
     return True

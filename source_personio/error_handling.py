@@ -1,16 +1,28 @@
-"""The manifest's error handler, without two Jinja predicates rendered for every successful page."""
+"""The manifest's error handlers: the shared one without two Jinja predicates rendered for every
+successful page (SuccessFastPathErrorHandler), and the one of the per-parent streams, which skips a
+parent deleted during the sync (MissingParentErrorHandler)."""
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass
-from typing import Any, FrozenSet, Mapping, Optional, Union
+import logging
+import re
+import threading
+from dataclasses import InitVar, dataclass, field
+from typing import Any, FrozenSet, Mapping, Optional, Set, Union
+from urllib.parse import urlsplit
 
 import requests
 
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
-from airbyte_cdk.sources.streams.http.error_handlers.response_models import SUCCESS_RESOLUTION, ErrorResolution
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
+    SUCCESS_RESOLUTION,
+    ErrorResolution,
+    ResponseAction,
+)
 from airbyte_cdk.sources.types import Config
+
+logger = logging.getLogger("airbyte")
 
 # The manifest's predicates this handler knows the meaning of (see error_handler in manifest.yaml).
 NOT_JSON = "{{ not response }}"
@@ -86,3 +98,104 @@ def _filters_known(error_handler: Any) -> "tuple[FrozenSet[int], bool]":
             return frozenset(), False
         codes.update(getattr(response_filter, "http_codes", None) or ())
     return frozenset(codes), True
+
+
+# A v2 404 whose problem type says the endpoint itself does not exist (Personio answers it for a
+# tenant without the module, reference section 10.2): not a missing parent.
+_ENDPOINT_NOT_FOUND = re.compile(r"apinot_?found|endpoint .* was not found", re.IGNORECASE)
+
+
+@dataclass
+class MissingParentErrorHandler(ErrorHandler):
+    """The error handler of a stream read one parent at a time, skipping a parent deleted mid-sync.
+
+    Personio quirk: a child list -- an employee's absence balances, a person's employments, an
+    absence period's breakdowns, an application's stage transitions -- answers HTTP 404 once its
+    parent is deleted (v1: the ``success: false`` envelope with ``code`` 404; v2: problem+json), and
+    a parent can be deleted between the page of the parent list that named it and the child request.
+    The wrapped handler (the manifest's ``DefaultErrorHandler``: no filter for 404, then the
+    ``success == false`` predicate) fails the whole sync on it. This handler answers such a 404 with
+    IGNORE (the parent has no records to read) and logs ONE warning per parent naming the stream,
+    the parent id and what Personio answered; the CDK's ``IGNORE`` + ``error_message`` would log it at
+    INFO only. Every other response -- and a 404 saying the endpoint itself does not exist, or for a
+    path that does not name a parent -- goes to the wrapped handler.
+    """
+
+    error_handler: ErrorHandler
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    # what the parent is called in the warning ("employee", "person", ...)
+    parent: str = "parent"
+    # regular expression whose first group is the parent id in the request path
+    parent_id_pattern: str = ""
+    _warned: Set[str] = field(default_factory=set, init=False, repr=False)
+    _lock: Any = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream_name = str((parameters or {}).get("name") or "")
+        if not self.parent_id_pattern:
+            raise ValueError("MissingParentErrorHandler needs parent_id_pattern (a regex capturing the parent id)")
+        self._pattern = re.compile(self.parent_id_pattern)
+
+    # -- ErrorHandler ------------------------------------------------------------------------
+    @property
+    def max_retries(self) -> Optional[int]:
+        return self.error_handler.max_retries
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return self.error_handler.max_time
+
+    @property
+    def backoff_strategies(self) -> Any:
+        return getattr(self.error_handler, "backoff_strategies", None)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("error_handler", "_pattern", "_warned", "_lock"):  # not set yet (during dataclass init)
+            raise AttributeError(name)
+        return getattr(self.error_handler, name)
+
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 404:
+            parent_id = self._missing_parent(response_or_exception)
+            if parent_id is not None:
+                self._warn_once(parent_id, response_or_exception)
+                return ErrorResolution(response_action=ResponseAction.IGNORE)
+        return self.error_handler.interpret_response(response_or_exception)
+
+    def _missing_parent(self, response: requests.Response) -> Optional[str]:
+        """The parent id the 404 is about, or None when it is not about a missing parent."""
+        from source_personio.components import personio_error_detail
+
+        request = getattr(response, "request", None)
+        url = getattr(request, "url", None) or getattr(response, "url", "") or ""
+        match = self._pattern.search(urlsplit(url).path)
+        if not match:
+            return None
+        if _ENDPOINT_NOT_FOUND.search(personio_error_detail(response) + " " + _problem_type(response)):
+            return None
+        return match.group(1)
+
+    def _warn_once(self, parent_id: str, response: requests.Response) -> None:
+        from source_personio.components import personio_error_detail
+
+        with self._lock:
+            if parent_id in self._warned:
+                return
+            self._warned.add(parent_id)
+        logger.warning(
+            f"Skipped {self._stream_name} of {self.parent} {parent_id}: Personio answered HTTP {response.status_code}"
+            f"{personio_error_detail(response)} (the {self.parent} was deleted while the sync read it); "
+            f"the stream goes on with the other {self.parent}s."
+        )
+
+
+def _problem_type(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("type") or "")
+    return ""

@@ -21,7 +21,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.cursors import install_global_substream_cursors
+from source_personio.cursors import install_global_substream_cursors, install_read_start_bounded_cursors
 from source_personio.state_format import install_colon_offset_state
 from source_personio.pacing import PersonioRateLimits, bound_partitions_in_flight, bound_pending_partitions
 from source_personio.components import (
@@ -79,6 +79,8 @@ class SourcePersonio(YamlDeclarativeSource):
         install_global_substream_cursors(self)
         # State cursors with %:z write the offset as +01:00, as the records do (see state_format.py).
         install_colon_offset_state(self)
+        # A stream's saved state never passes the start of its read: changes made meanwhile are re-read.
+        install_read_start_bounded_cursors(self)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove the credentials for v1 and v2 and name every permission or scope that is missing."""

@@ -161,3 +161,145 @@ def test_an_interrupted_sync_does_not_move_the_global_state(config):
     cdk.ensure_at_least_one_state_emitted()
     assert ours.state == cdk.state
     assert ours.state["state"] == STATE["state"]
+
+
+# ---------------------------------------------------------------- ReadStartBoundedCursor
+# A stream read in one slice up to now saves a state no later than the start of its read (minus the
+# clock-skew margin): a record changed while the sync reads is read again by the next sync.
+
+import datetime as dt  # noqa: E402
+
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor  # noqa: E402
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse  # noqa: E402
+
+from source_personio.cursors import CLOCK_SKEW_MARGIN, ReadStartBoundedCursor  # noqa: E402
+
+# stream -> (cursor field, how Personio writes that timestamp)
+SINGLE_SLICE_STREAMS = {
+    "employees": ("last_modified_at", lambda t: t.astimezone(dt.timezone(dt.timedelta(hours=1))).strftime("%Y-%m-%dT%H:%M:%S+01:00")),
+    "absences": ("updated_at", lambda t: t.astimezone(dt.timezone(dt.timedelta(hours=1))).strftime("%Y-%m-%dT%H:%M:%S+01:00")),
+    "attendances": ("updated_at", lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    "persons": ("updated_at", lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    "absence_periods": ("updated_at", lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    "recruiting_candidates": ("updated_at", lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    "recruiting_applications": ("updated_at", lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")),
+}
+
+
+def stream_cursor(config: Dict[str, Any], stream: str, state: Optional[Mapping[str, Any]] = None):
+    saved = StateBuilder().with_stream_state(stream, state).build() if state is not None else None
+    source = SourcePersonio(config=config, state=saved)
+    return next(s for s in source.streams(config) if s.name == stream).cursor
+
+
+def read_in_one_slice(cursor, stream: str, field: str, stamps: List[str]) -> Optional[dt.datetime]:
+    """Drive the cursor as the concurrent read does: cut the slice, observe the records, close it.
+    Returns the saved state as a datetime (None: no state)."""
+    (stream_slice,) = list(cursor.stream_slices())
+    for n, stamp in enumerate(stamps):
+        cursor.observe(Record(data={"id": n, field: stamp}, stream_name=stream, associated_slice=stream_slice))
+    cursor.close_partition(FakePartition(stream_slice))
+    value = cursor.state.get(field)
+    return ab_datetime_parse(value) if value else None
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+@pytest.mark.parametrize("stream", sorted(SINGLE_SLICE_STREAMS))
+def test_a_record_changed_during_the_read_leaves_a_state_before_the_read_started(config, stream):
+    field, personio_time = SINGLE_SLICE_STREAMS[stream]
+    cursor = stream_cursor(config, stream)
+    assert isinstance(cursor, ReadStartBoundedCursor)
+    read_started = now()
+    # page 1: an old record; a second later another record changes before page 5 is read
+    # (the record of page 1 changed too, right after page 1 was served: the next sync must read it)
+    first_record_changed_at = read_started + dt.timedelta(seconds=1)
+    state = read_in_one_slice(cursor, stream, field, [personio_time(read_started - dt.timedelta(days=30)), personio_time(read_started + dt.timedelta(seconds=2))])
+    assert state is not None
+    assert state < first_record_changed_at, f"{stream}: state {state} would skip a change made at {first_record_changed_at}"
+    # and the re-read is bounded: at most the margin (plus the second the formats drop) before the read
+    assert state >= read_started - CLOCK_SKEW_MARGIN - dt.timedelta(seconds=1)
+
+
+def test_the_cdk_cursor_saves_the_newest_record_and_skips_a_change_made_during_the_read(config):
+    """What ReadStartBoundedCursor exists for: the CDK state is the newest updated_at read."""
+    field, personio_time = SINGLE_SLICE_STREAMS["persons"]
+    cursor = stream_cursor(config, "persons")
+    cursor.__class__ = ConcurrentCursor
+    read_started = now()
+    newest = read_started + dt.timedelta(seconds=2)
+    state = read_in_one_slice(cursor, "persons", field, [personio_time(read_started - dt.timedelta(days=30)), personio_time(newest)])
+    assert state == newest  # a change at read_started + 1 s is older than this state: never read
+
+
+@pytest.mark.parametrize("stream", ["persons", "employees", "attendances"])
+def test_a_read_of_records_older_than_its_start_saves_the_newest_record(config, stream):
+    field, personio_time = SINGLE_SLICE_STREAMS[stream]
+    newest = now() - dt.timedelta(days=2)
+    state = read_in_one_slice(stream_cursor(config, stream), stream, field, [personio_time(newest - dt.timedelta(days=5)), personio_time(newest)])
+    assert state == newest
+
+
+def test_a_read_without_records_keeps_the_previous_state(config):
+    cursor = stream_cursor(config, "persons", state={"updated_at": "2026-11-20T10:00:00Z"})
+    assert read_in_one_slice(cursor, "persons", "updated_at", []) == ab_datetime_parse("2026-11-20T10:00:00Z")
+
+
+def test_the_state_never_moves_back_when_syncs_run_within_the_margin(config):
+    """The previous sync saved a state less than the margin ago: the bound never lowers it."""
+    previous = now() - dt.timedelta(minutes=1)
+    cursor = stream_cursor(config, "persons", state={"updated_at": previous.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    state = read_in_one_slice(cursor, "persons", "updated_at", [(now() + dt.timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")])
+    assert state == previous
+
+
+@pytest.mark.parametrize(
+    "child, parent", [("employments", "persons"), ("absence_period_breakdowns", "absence_periods"), ("recruiting_application_stage_transitions", "recruiting_applications")]
+)
+def test_parent_streams_of_substreams_are_bounded_too(config, child, parent):
+    """The parent's state decides which parents the next sync reads: it is bounded the same way."""
+    cursor = stream_cursor(config, child)
+    (parent_config,) = cursor._partition_router.parent_stream_configs
+    parent_cursor = parent_config.stream.cursor
+    assert parent_config.stream.name == parent and isinstance(parent_cursor, ReadStartBoundedCursor)
+    read_started = now()
+    state = read_in_one_slice(parent_cursor, parent, "updated_at", [(read_started + dt.timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")])
+    assert state < read_started
+
+
+def test_streams_not_read_up_to_now_in_one_slice_keep_the_cdk_cursor(config):
+    """compensations is sliced by month (its re-read is compensations_lookback_months)."""
+    assert type(stream_cursor(config, "compensations")) is ConcurrentCursor
+
+
+def test_a_global_substream_starts_the_margin_before_the_previous_sync(config):
+    """The CDK starts a global substream's partitions at its state minus the previous sync's duration
+    (lookback_window, seconds); the margin comes on top, as for the streams read in one slice."""
+    state = {**STATE, "lookback_window": 60}
+    cursor = employments_cursor(config, state=state)
+    cursor._partition_router = FakePersonsRouter([1])
+    (stream_slice,) = list(cursor.stream_slices())
+    start = ab_datetime_parse(stream_slice.cursor_slice["start_time"])
+    assert start == ab_datetime_parse("2024-03-01T00:00:00Z") - dt.timedelta(seconds=60) - CLOCK_SKEW_MARGIN
+
+
+def test_installing_the_read_start_bound_twice_wraps_the_factory_once(config):
+    from source_personio.cursors import install_read_start_bounded_cursors
+
+    source = SourcePersonio(config=config)
+    create = source._constructor.create_concurrent_cursor_from_datetime_based_cursor
+    assert install_read_start_bounded_cursors(source) is True
+    assert source._constructor.create_concurrent_cursor_from_datetime_based_cursor is create
+
+
+def test_another_cdk_layout_keeps_the_cdk_cursor():
+    from source_personio.cursors import as_read_start_bounded_cursor, install_read_start_bounded_cursors
+
+    class NoFactory:
+        pass
+
+    assert install_read_start_bounded_cursors(NoFactory()) is False
+    not_a_cursor = object()
+    assert as_read_start_bounded_cursor(not_a_cursor) is not_a_cursor

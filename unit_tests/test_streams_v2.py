@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, List, Optional
 
+import pytest
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
@@ -116,8 +117,13 @@ def employments_state(updated_at: str, persons_updated_at: str) -> Dict[str, Any
     }
 
 
-def test_employments_incremental_reads_only_persons_changed_since_the_state(config):
+# the employments filter starts 5 minutes (the clock-skew margin) before the saved state
+STATE_MINUS_MARGIN = "2024-05-01T09:55:00Z"
+
+
+def test_employments_opt_in_fast_mode_reads_only_persons_changed_since_the_state(config):
     state = employments_state("2024-05-01T10:00:00Z", "2024-05-01T09:00:00Z")
+    config = {**config, "employments_every_person": False}
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
         http.get(
@@ -126,7 +132,7 @@ def test_employments_incremental_reads_only_persons_changed_since_the_state(conf
         )
         # person 2 did not change: no request for its employments (HttpMocker fails on unmatched calls)
         http.get(
-            v2_request("/persons/1/employments", limit="50", **{"updated_at.gt": "2024-05-01T10:00:00Z"}),
+            v2_request("/persons/1/employments", limit="50", **{"updated_at.gt": STATE_MINUS_MARGIN}),
             v2_page([employment("e1", "1", "2024-06-02T00:00:00Z")]),
         )
         output = read_stream("employments", config, SyncMode.incremental, state=state)
@@ -137,8 +143,9 @@ def test_employments_incremental_reads_only_persons_changed_since_the_state(conf
     assert final["parent_state"] == {"persons": {"updated_at": "2024-06-02T00:00:00Z"}}
 
 
-def test_employments_incremental_without_changed_persons_makes_no_employment_request(config):
+def test_employments_opt_in_fast_mode_without_changed_persons_makes_no_employment_request(config):
     state = employments_state("2024-05-01T10:00:00Z", "2024-05-01T09:00:00Z")
+    config = {**config, "employments_every_person": False}
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
         http.get(v2_request("/persons", limit="50", **{"updated_at.gt": "2024-05-01T09:00:00Z"}), v2_page([]))
@@ -147,18 +154,23 @@ def test_employments_incremental_without_changed_persons_makes_no_employment_req
     assert output.most_recent_state.stream_state.__dict__["state"] == {"updated_at": "2024-05-01T10:00:00Z"}
 
 
-def test_employments_every_person_option_asks_every_person_for_updated_at_gt_the_state(config):
+@pytest.mark.parametrize("option", [None, True], ids=["default", "employments_every_person true"])
+def test_employments_incremental_asks_every_person_for_updated_at_gt_the_state(config, option):
+    """By default: Personio does not promise that an employment change moves its person's updated_at
+    (person 2 did not change here, yet its employments are asked for)."""
     state = employments_state("2024-05-01T10:00:00Z", "2024-05-01T09:00:00Z")
+    if option is not None:
+        config = {**config, "employments_every_person": option}
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
         http.get(v2_request("/persons", limit="50"), v2_page([person("1", "2024-01-01T00:00:00Z"), person("2", "2024-01-01T00:00:00Z")]))
-        for person_id, records in (("1", [employment("e1", "1", "2024-06-02T00:00:00Z")]), ("2", [])):
+        for person_id, records in (("1", []), ("2", [employment("e2", "2", "2024-06-02T00:00:00Z")])):
             http.get(
-                v2_request(f"/persons/{person_id}/employments", limit="50", **{"updated_at.gt": "2024-05-01T10:00:00Z"}),
+                v2_request(f"/persons/{person_id}/employments", limit="50", **{"updated_at.gt": STATE_MINUS_MARGIN}),
                 v2_page(records),
             )
-        output = read_stream("employments", {**config, "employments_every_person": True}, SyncMode.incremental, state=state)
-    assert [r["id"] for r in record_data(output)] == ["e1"]
+        output = read_stream("employments", config, SyncMode.incremental, state=state)
+    assert [r["id"] for r in record_data(output)] == ["e2"]
     assert output.most_recent_state.stream_state.__dict__["state"] == {"updated_at": "2024-06-02T00:00:00Z"}
 
 
@@ -265,6 +277,59 @@ def test_compensations_are_asked_one_calendar_month_at_a_time_until_today(config
         output = read_stream("compensations", config, SyncMode.incremental)
     assert sorted(r["id"] for r in record_data(output)) == sorted(f"c-{first}" for first, _ in windows)
     assert output.most_recent_state.stream_state.effective_date == windows[-1][0].isoformat()
+
+
+def months_before(first_of_month: dt.date, n: int) -> dt.date:
+    for _ in range(n):
+        first_of_month = (first_of_month - dt.timedelta(days=1)).replace(day=1)
+    return first_of_month
+
+
+@pytest.mark.parametrize("lookback", [None, 0, 1, 5], ids=["default 3", "0", "1", "5"])
+def test_compensations_incremental_re_reads_the_lookback_months_before_the_state(config, lookback):
+    """A back-dated correction of a past month arrives: the months before the state are asked again."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    this_month = today.replace(day=1)
+    months = 3 if lookback is None else lookback
+    config = {**config, "start_date": "2020-01-01"}
+    if lookback is not None:
+        config["compensations_lookback_months"] = lookback
+    windows = list(month_windows(months_before(this_month, months), today))
+    assert len(windows) == months + 1
+    with HttpMocker() as http:
+        mock_auth(http, v1=False, v2=True)
+        for first, last in windows:
+            http.get(
+                v2_request("/compensations", limit="100", start_date=first.isoformat(), end_date=last.isoformat()),
+                v2_page([{"id": f"c-{first}", "effective_date": first.isoformat()}]),
+            )
+        output = read_stream("compensations", config, SyncMode.incremental, state={"effective_date": this_month.isoformat()})
+    # HttpMocker fails on any request it was not given: exactly these windows were asked
+    assert sorted(r["id"] for r in record_data(output)) == sorted(f"c-{first}" for first, _ in windows)
+    assert output.most_recent_state.stream_state.effective_date == this_month.isoformat()
+
+
+@pytest.mark.parametrize("value", [-1, 25, "3", True, 1.5])
+def test_compensations_lookback_months_outside_0_to_24_is_a_config_error_naming_it(config, value):
+    from airbyte_cdk.models import FailureType
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+    from source_personio.components import validate_config
+
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_config({**config, "compensations_lookback_months": value})
+    assert error.value.failure_type == FailureType.config_error
+    assert error.value.message.startswith("compensations_lookback_months must be an integer between 0 and 24")
+
+
+def test_the_spec_documents_the_new_and_changed_incremental_options():
+    from source_personio.source import SourcePersonio
+
+    properties = SourcePersonio().spec(None).connectionSpecification["properties"]
+    assert properties["compensations_lookback_months"]["default"] == 3
+    assert (properties["compensations_lookback_months"]["minimum"], properties["compensations_lookback_months"]["maximum"]) == (0, 24)
+    assert properties["employments_every_person"]["default"] is True
+    assert "not synced" in properties["employments_every_person"]["description"]
 
 
 # ---------------------------------------------------------------- recruiting

@@ -1,0 +1,311 @@
+"""Nothing lost while Personio changes under a sync (incremental streams).
+
+For every incremental stream, the sandbox fires changes -- updates, inserts and deletes -- at several
+moments of a sync: right after the first page of the stream's list, in the middle, before its last
+page, and inside its per-parent requests (employments, breakdowns, stage transitions). The sync is
+either the first one (no state) or an incremental one (from the state of a quiet full sync). Then
+the next incremental sync runs from the state the platform saved (the last state message of the
+stream). What a destination with append + dedup holds afterwards -- the latest record per primary key
+over all syncs, in the order they were emitted -- must equal the sandbox's ground truth
+(``/_sandbox/truth``: computed from its data model, no paging, no connector code) for every record
+that exists and is in the stream's scope: lost = 0. Duplicates (at-least-once) and deleted records
+still in the destination (Personio has no feed of deletions) are counted and reported, not failed.
+
+Mechanisms under test: states bounded by the start of each read (ReadStartBoundedCursor), global
+substream cursors re-reading the previous sync's duration, employments of every person,
+compensations re-reading past months, parents deleted mid-sync skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import pytest
+
+from airbyte_cdk.models import SyncMode
+from personio_sandbox.testing import Sandbox
+
+from sandbox_helpers import final_states, personio_view, run_read, without_nulls
+from source_personio.components import clear_token_cache
+
+EMPLOYEES = 120  # employees and persons span several pages (100 / 50 per page)
+START = "2026-10-25"  # absences, attendances, absence periods updated since then (keeps attendance small)
+TODAY = dt.datetime.now(dt.timezone.utc).date()
+# the sandbox back-dates compensation changes up to 12 months: the churn config re-reads them all
+COMP_START = (TODAY.replace(day=1) - dt.timedelta(days=370)).replace(day=1)
+COMP_LOOKBACK_MONTHS = 13
+
+REPORT: List[str] = []
+
+
+def _utc(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+
+
+def _since_start(record: Dict[str, Any], key: str = "updated_at") -> bool:
+    return _utc(record[key]) >= dt.datetime.fromisoformat(START + "T00:00:00+00:00")
+
+
+@dataclass
+class Spec:
+    truth: str  # /_sandbox/truth resource
+    pk: Tuple[str, ...]
+    list_path: str  # the list the stream (or its parent) pages through
+    page: int  # its page size
+    mutations: List[Dict[str, Any]]  # mutation per trigger (resource, create, update, delete)
+    v1: bool = False
+    in_scope: Callable[[Dict[str, Any], "Sandbox"], bool] = lambda record, sb: True
+    child_path: Optional[str] = None  # the per-parent requests (path prefix)
+    truth_query: Dict[str, str] = field(default_factory=dict)
+
+
+def _mix(resource: str, update: int = 3, create: int = 1, delete: int = 1, **extra: Any) -> Dict[str, Any]:
+    return {"resource": resource, "update": update, "create": create, "delete": delete, **extra}
+
+
+def _tail(resource: str, truth: str, in_scope: Callable[[Dict[str, Any]], bool] = lambda r: True, **counts: int) -> Dict[str, Any]:
+    """A mix whose delete takes a record among the last ones of the v2 list (``truth``, list order).
+
+    The sandbox's v2 cursors are offsets into the current list (its documented assumption): deleting a
+    record the read has already passed shifts the rest left and skips one unchanged record, which no
+    state can bring back (test_a_delete_behind_the_read_position_of_a_v2_list_skips_an_unchanged_record).
+    Deleting one the read has not reached yet is what these scenarios exercise."""
+    return {**_mix(resource, **counts), "tail": (truth, in_scope)}
+
+
+def _period_in_scope(record, sb) -> bool:
+    return record["absence_period_id"] in sb._periods_in_scope  # set per check (see truth_in_scope)
+
+
+SPECS: Dict[str, Spec] = {
+    "employees": Spec("employees", ("id",), "/v1/company/employees", 100, [_mix("employees")], v1=True),
+    "absences": Spec(
+        "absences", ("id",), "/v1/company/time-offs", 200, [_mix("absences")], v1=True, in_scope=lambda r, sb: _since_start(personio_view(r))
+    ),
+    "attendances": Spec(
+        "attendance_periods",
+        ("id",),
+        "/v2/attendance-periods",
+        100,
+        [_tail("attendance_periods", "attendance_periods", _since_start)],
+        in_scope=lambda r, sb: _since_start(r),
+    ),
+    "persons": Spec("persons", ("id",), "/v2/persons", 50, [_tail("persons", "persons")]),
+    "employments": Spec(
+        "employments",
+        ("id",),
+        "/v2/persons",
+        50,
+        [_mix("employments"), _tail("persons", "persons", update=1, create=1, delete=1)],
+        child_path="/v2/persons/",
+    ),
+    "absence_periods": Spec(
+        "absence_periods",
+        ("id",),
+        "/v2/absence-periods",
+        100,
+        [_tail("absence_periods", "absence_periods", _since_start), _mix("absences", update=2, delete=0)],
+        in_scope=lambda r, sb: _since_start(r),
+    ),
+    "absence_period_breakdowns": Spec(
+        "breakdowns",
+        ("absence_period_id", "date"),
+        "/v2/absence-periods",
+        100,
+        [_tail("absence_periods", "absence_periods", _since_start, update=2), _mix("absences", update=1, delete=0)],
+        in_scope=_period_in_scope,
+        child_path="/v2/absence-periods/",
+    ),
+    "compensations": Spec(
+        "compensations",
+        ("id",),
+        "/v2/compensations",
+        100,
+        [_mix("compensations")],
+        in_scope=lambda r, sb: COMP_START.isoformat() <= r["effective_date"] <= TODAY.isoformat(),
+        truth_query={"start_date": COMP_START.isoformat(), "end_date": TODAY.isoformat()},
+    ),
+    "recruiting_candidates": Spec("candidates", ("id",), "/v2/recruiting/candidates", 200, [_tail("candidates", "candidates")]),
+    "recruiting_applications": Spec("applications", ("id",), "/v2/recruiting/applications", 200, [_tail("applications", "applications")]),
+    "recruiting_application_stage_transitions": Spec(
+        "stage_transitions",
+        ("application_id", "entered_at"),
+        "/v2/recruiting/applications",
+        200,
+        [_tail("applications", "applications")],
+        child_path="/v2/recruiting/applications/",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def sb():
+    log_path = os.path.join(tempfile.gettempdir(), f"source-personio-it-churn-{os.getpid()}.log")
+    with Sandbox(employees=EMPLOYEES, seed=5, rate_limits="off", log_path=log_path) as sandbox:
+        yield sandbox
+    print("\n".join(["", "churn: lost / stale / duplicated / deleted-still-present per scenario"] + REPORT))
+
+
+def config_for(sb, stream: str) -> Dict[str, Any]:
+    clear_token_cache()
+    start = COMP_START.isoformat() if stream == "compensations" else START
+    return sb.config(
+        start_date=start,
+        retry_backoff_seconds=0.2,
+        pace_requests=False,
+        custom_report_streams=False,
+        compensations_lookback_months=COMP_LOOKBACK_MONTHS,
+    )
+
+
+def truth_in_scope(sb, stream: str) -> Dict[Tuple, Dict[str, Any]]:
+    spec = SPECS[stream]
+    if stream == "absence_period_breakdowns":
+        sb._periods_in_scope = {p["id"] for p in sb.truth("absence_periods") if _since_start(p)}
+    records = sb.truth(spec.truth, **spec.truth_query)
+    out = {}
+    for record in records:
+        if not spec.in_scope(record, sb):
+            continue
+        view = without_nulls(personio_view(record) if spec.v1 else record)
+        out[tuple(view[k] for k in spec.pk)] = view
+    return out
+
+
+def pages(n: int, size: int) -> int:
+    return max(1, math.ceil(n / size))
+
+
+def list_requests(sb, stream: str, incremental: bool) -> int:
+    """How many requests the stream's list takes (the trigger points), from the truth's size."""
+    spec = SPECS[stream]
+    if incremental:
+        return 1
+    if stream in ("employments",):
+        return pages(len(sb.truth("persons")), spec.page)
+    if stream == "absence_period_breakdowns":
+        return pages(len([p for p in sb.truth("absence_periods") if _since_start(p)]), spec.page)
+    if stream == "recruiting_application_stage_transitions":
+        return pages(len(sb.truth("applications")), spec.page)
+    if stream == "compensations":
+        return 13  # one window per month
+    return pages(len(truth_in_scope(sb, stream)), spec.page)
+
+
+def child_requests(sb, stream: str) -> int:
+    if stream == "employments":
+        return len(sb.truth("persons"))
+    if stream == "absence_period_breakdowns":
+        return len([p for p in sb.truth("absence_periods") if _since_start(p)])
+    return len(sb.truth("applications"))
+
+
+def arm_triggers(sb, stream: str, incremental: bool, seed: int) -> List[str]:
+    """Changes right after the first page, in the middle and before the last page of the list, and
+    inside the per-parent requests; each trigger applies every mutation of the stream's spec."""
+    spec = SPECS[stream]
+    sb.clear_triggers()
+    n = list_requests(sb, stream, incremental)
+    points = [(spec.list_path, k) for k in sorted({1, max(1, n // 2), max(1, n - 1)})]
+    if spec.child_path:
+        c = child_requests(sb, stream) if not incremental or stream == "employments" else 1
+        points += [(spec.child_path, k) for k in sorted({1, max(1, c // 2), max(1, c - 2)})]
+    ids = []
+    tails: Dict[str, List[str]] = {}
+    for i, (path, after) in enumerate(points):
+        for j, mix in enumerate(spec.mutations):
+            mutations = [mix]
+            if "tail" in mix:
+                truth, in_scope = mix["tail"]
+                if truth not in tails:
+                    tails[truth] = [r["id"] for r in sb.truth(truth) if in_scope(r)][-40:]
+                # one candidate set per trigger, from the end of the list backwards
+                chunk = tails[truth][-(10 * (i + 1)) : len(tails[truth]) - 10 * i] or tails[truth][-10:]
+                base = {k: v for k, v in mix.items() if k != "tail"}
+                mutations = [{**base, "delete": 0}, {"resource": base["resource"], "delete": base["delete"], "ids": chunk}]
+            for k, mutation in enumerate(mutations):
+                ids.append(
+                    sb.trigger(after_requests=after, path=path, exact=path == spec.list_path, seed=seed * 100 + i * 10 + j * 3 + k, **mutation)
+                )
+    return ids
+
+
+def emitted(output, stream: str) -> List[Dict[str, Any]]:
+    return [m.record.data for m in output.records if m.record.stream == stream]
+
+
+def sync(sb, stream: str, state=None):
+    output = run_read(config_for(sb, stream), [stream], SyncMode.incremental, state=state)
+    assert not output.errors, [e.trace.error.message for e in output.errors]
+    return output
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("phase", ["first sync", "incremental sync"])
+@pytest.mark.parametrize("stream", list(SPECS))
+def test_changes_during_a_sync_are_all_in_the_destination_after_the_next_sync(sb, stream, phase):
+    spec = SPECS[stream]
+    syncs = []
+    state = None
+    if phase == "incremental sync":
+        sb.clear_triggers()
+        quiet = sync(sb, stream)
+        syncs.append(quiet)
+        state = final_states(quiet)
+    seq = max([c["seq"] for c in sb.changes()] or [0])
+    triggers = arm_triggers(sb, stream, phase == "incremental sync", seed=len(REPORT) + 1)
+    churned = sync(sb, stream, state)
+    syncs.append(churned)
+    fired = [t for t in sb.triggers() if t["fired"]]
+    sb.clear_triggers()
+    changes = sb.changes(since=seq)
+    assert fired and changes, f"{stream}: no change was fired during the sync"
+    following = sync(sb, stream, final_states(churned))
+    syncs.append(following)
+
+    truth = truth_in_scope(sb, stream)
+    destination: Dict[Tuple, Dict[str, Any]] = {}
+    total = 0
+    for output in syncs:
+        for record in emitted(output, stream):
+            total += 1
+            destination[tuple(record[k] for k in spec.pk)] = without_nulls(record)
+    missing = sorted(k for k in truth if k not in destination)
+    stale = sorted(k for k in truth if k in destination and destination[k] != truth[k])
+    deleted_present = len([k for k in destination if k not in truth])
+    duplicates = total - len(destination)
+    REPORT.append(
+        f"{stream:<42} {phase:<17} lost {len(missing) + len(stale):>3} (missing {len(missing)}, stale {len(stale)})"
+        f"  duplicated {duplicates:>5}  deleted-still-present {deleted_present:>3}"
+        f"  triggers fired {len(fired)}/{len(triggers)}  changes {len(changes)}"
+    )
+    examples = [(k, destination.get(k, {}).get("updated_at"), truth[k].get("updated_at")) for k in (missing + stale)[:5]]
+    assert not missing and not stale, f"{stream} ({phase}): lost {len(missing)} missing + {len(stale)} stale of {len(truth)}, e.g. {examples}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="v2 cursors that are offsets into the current list (the sandbox's assumption; Personio documents none): "
+    "a delete behind the read position skips one unchanged record (and, in a parent list, its children), and no "
+    "incremental state brings it back. "
+    "Needs a paging answer (not a state one); strict: this test starts passing when it has one.",
+)
+@pytest.mark.timeout(300)
+def test_a_delete_behind_the_read_position_of_a_v2_list_skips_an_unchanged_record():
+    """Right after the first page of persons (50), the sandbox deletes the first person of that page
+    (a sandbox of its own: no person changed recently, so no margin re-reads the skipped one)."""
+    with Sandbox(employees=EMPLOYEES, seed=5, rate_limits="off") as fresh:
+        first = fresh.truth("persons")[0]["id"]
+        fresh.trigger(after_requests=1, path="/v2/persons", exact=True, resource="persons", delete=1, delete_ids=[first])
+        churned = sync(fresh, "persons")
+        assert all(t["fired"] for t in fresh.triggers())
+        fresh.clear_triggers()
+        following = sync(fresh, "persons", final_states(churned))
+        got = {r["id"] for r in emitted(churned, "persons") + emitted(following, "persons")}
+        missing = [p["id"] for p in fresh.truth("persons") if p["id"] not in got]
+    assert not missing, f"persons skipped by the shifted page: {missing}"
