@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import signal
 import sys
@@ -12,8 +11,10 @@ import time
 from aiohttp import web
 
 from . import data as D
-from .api import Credential, V2_SCOPES
-from .server import Fault, Sandbox, credential_from, make_app
+from .auth import credential_from
+from .faults import Fault
+from .server import ServerState, make_app
+from .tenants import apply as apply_tenant, parse_tenant
 from .triggers import parse_churn
 
 
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where created records land in list order (Personio does not document it)")
     p.add_argument("--employment-touches-person", action="store_true",
                    help="employment changes also move the person's updated_at (not documented by Personio)")
+    p.add_argument("--tenant", default="full",
+                   help="tenant profile: full (default), small_business, narrow, shapes, or a comma-separated "
+                        "combination (e.g. small_business,shapes)")
     p.add_argument("--log-file", default=None)
     return p
 
@@ -54,11 +58,16 @@ def main(argv=None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     log = logging.getLogger("personio_sandbox")
     t0 = time.perf_counter()
+    try:
+        tenant = parse_tenant(args.tenant)
+    except ValueError as e:
+        raise SystemExit("personio-sandbox: bad --tenant: %s" % e)
     company = D.generate_company(args.seed, args.employees)
+    apply_tenant(company, tenant)
     company.clock_mode = args.clock
     company.options.update(insert_at=args.insert_at, employment_touches_person=args.employment_touches_person)
     log.info("generated company seed=%s employees=%s in %.2fs", args.seed, args.employees, time.perf_counter() - t0)
-    creds = [Credential(args.client_id, args.client_secret)]
+    creds = [tenant.default_credential(args.client_id, args.client_secret)]
     creds += [credential_from(c) for c in args.credential]
     rl = args.rate_limits
     if args.rate_limit_config:
@@ -72,7 +81,7 @@ def main(argv=None) -> int:
             parse_churn(args.churn)
         except ValueError as e:
             raise SystemExit("personio-sandbox: bad --churn: %s" % e)
-    sb = Sandbox(company, creds, args.token_ttl, rl, args.fault, args.relative_attendance_links, args.seed,
+    sb = ServerState(company, creds, args.token_ttl, rl, args.fault, args.relative_attendance_links, args.seed,
                  strict_booleans=args.spec_strict_booleans, churn=args.churn,
                  churn_every_requests=args.churn_every_requests, churn_interval_s=args.churn_interval_s)
     app = make_app(sb)

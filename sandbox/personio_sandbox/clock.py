@@ -16,13 +16,16 @@ applies from) follows the same clock.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import time
 
+
 MODES = ("real", "base")
+BASE_EPOCH = int(_dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc).timestamp())
+"""Every generated timestamp is before this instant (2026-11-01T00:00:00Z)."""
 
 
 def _base_epoch() -> int:
-    from .data import BASE_EPOCH  # data imports this module
     return BASE_EPOCH
 
 

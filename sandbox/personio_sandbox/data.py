@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import clock as _clock
+from .clock import BASE_EPOCH
 
-BASE_EPOCH = int(_dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc).timestamp())
+
 DAY = 86400
 UTC = _dt.timezone.utc
 
@@ -222,9 +223,13 @@ class Attendance:
         proj = None
         if typ == "WORK" and projects and (h >> 40) % 3 == 0:
             proj = {"id": projects[(h >> 44) % len(projects)]}
+        status = "CONFIRMED"
+        if self.c.options.get("shapes"):  # §10.5: approval status PENDING / CONFIRMED / REJECTED
+            k = _mix(h, slot) % 20
+            status = "PENDING" if k < 2 else ("REJECTED" if k == 2 else "CONFIRMED")
         return {
             "id": self.make_id(p, j), "type": typ, "person": {"id": str(emp["id"])},
-            "approval": {"status": "CONFIRMED"},
+            "approval": {"status": status},
             "start": {"date_time": "%sT%02d:%02d:00" % (ds, a // 60, a % 60)},
             "end": {"date_time": "%sT%02d:%02d:00" % (ds, b // 60, b % 60)},
             "attribution_date": ds, "comment": "", "project": proj,
@@ -296,6 +301,7 @@ class Company:
     comp_extra: list[dict] = field(default_factory=list)  # back-dated created compensation items
     changes: list[dict] = field(default_factory=list)     # every applied change (GET /_sandbox/changes)
     options: dict = field(default_factory=dict)           # behaviour options (see mutate.OPTIONS)
+    tenant: Any = None                                    # personio_sandbox.tenants.Tenant (None = full)
     lock: Any = field(default_factory=threading.RLock, repr=False)  # mutations vs request rendering
 
     def emp_by_index(self, p: int) -> dict:
@@ -342,13 +348,6 @@ class Company:
                 n += a.base_count(p) + len(a.extra.get(p, ()))
         n -= sum(1 for (p, j), r in a.overlay.items() if r is None and self.person_order[p] in self.employees)
         return n
-
-    # ------------------------------------------------------------ mutation
-    def mutate(self, create: int = 0, update: int = 0, delete: int = 0,
-               resources: list[str] | None = None, **opts) -> dict:
-        """Shortcut for ``personio_sandbox.mutate.mutate`` (kept for in-process callers)."""
-        from . import mutate as _m  # mutate builds on this module; imported late to keep data.py standalone
-        return _m.mutate(self, create, update, delete, resources, **opts)
 
 
 # attributes whose change explains a generated employee's last_modified_at (see initial_attr_ts)
@@ -595,6 +594,15 @@ def generate_company(seed: int = 1, employees: int = 100) -> Company:
         c.reports.append({"id": det_uuid(rng), "name": name, "type": t, "description": "Sandbox report: %s" % name,
                           "created_ts": BASE_EPOCH - 200 * DAY, "updated_ts": BASE_EPOCH - 10 * DAY,
                           "refreshed_ts": BASE_EPOCH - 3600})
+    # Two more reports from their own random stream (the rest of the company stays as it was): a grouped one
+    # (the Report API v2 answers 400 for it) and one an administrator has not enabled for API access (§10.1:
+    # it does not appear in /v2/reports); v1 lists and serves both.
+    rrng = random.Random(seed * 31 + 11)
+    for t, name, grouped, api in (("point_in_time", "Headcount by department", True, True),
+                                  ("timeframe", "Salary overview", False, False)):
+        c.reports.append({"id": det_uuid(rrng), "name": name, "type": t, "description": "Sandbox report: %s" % name,
+                          "created_ts": BASE_EPOCH - 120 * DAY, "updated_ts": BASE_EPOCH - (3 if grouped else 30) * DAY,
+                          "refreshed_ts": BASE_EPOCH - 3600, "grouped": grouped, "api_access": api})
     # compensation types
     for i, (name, cat) in enumerate([("Base salary", "FIXED"), ("Hourly wage", "HOURLY"), ("Annual bonus", "ONE_TIME"),
                                      ("Commission", "RECURRING"), ("Car allowance", "RECURRING")]):

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import random
 
-from . import api as A
 from . import clock as _clock
 from . import data as D
+from .model import month_bounds
+from .resources.compensations import compensation_items
+
 
 DEFAULT_RESOURCES = ["employees", "absences", "attendance_periods", "projects", "candidates", "applications"]
 INSERT_AT = ("random", "end")
@@ -382,14 +384,14 @@ def _past_months(c: D.Company, e: dict) -> list[int]:
     out, t = [], cur
     for _ in range(12):
         t = D.month_start(t - D.DAY)
-        if e["hire_ts"] <= A._month_bounds(t)[1] and not (e["term_ts"] and e["term_ts"] < t):
+        if e["hire_ts"] <= month_bounds(t)[1] and not (e["term_ts"] and e["term_ts"] < t):
             out.append(t)
     return out
 
 
 def _comp_items_of(c: D.Company, eid: int, ms: int) -> list[tuple]:
-    _s, me = A._month_bounds(ms)
-    return [(k, r) for k, r in A.compensation_items(c, ms, me) if r["person"]["id"] == str(eid)]
+    _s, me = month_bounds(ms)
+    return [(k, r) for k, r in compensation_items(c, ms, me) if r["person"]["id"] == str(eid)]
 
 
 def _comp_by_id(c: D.Company, rid: str):
@@ -442,7 +444,7 @@ def _m_compensations(c, b, create, update, delete):
         if not months:
             continue
         ms = b.rng.choice(months)
-        me = A._month_bounds(ms)[1]
+        me = month_bounds(ms)[1]
         eff = max(ms, e["hire_ts"] - e["hire_ts"] % D.DAY)
         eff = min(me, eff + b.rng.randrange(0, 20) * D.DAY)
         ts = c.tick()

@@ -26,10 +26,11 @@ class Sandbox:
     def __init__(self, employees: int = 100, seed: int = 1, rate_limits: str = "off", faults=(), credentials=(),
                  extra_args=(), log_path: str | None = None, startup_timeout: float = 60.0,
                  churn: str | None = None, churn_every_requests: int | None = None,
-                 churn_interval_s: float | None = None, clock: str | None = None):
+                 churn_interval_s: float | None = None, clock: str | None = None, tenant: str | None = None):
         self.employees, self.seed, self.rate_limits = employees, seed, rate_limits
         self.churn, self.churn_every_requests, self.churn_interval_s = churn, churn_every_requests, churn_interval_s
         self.clock = clock
+        self.tenant = tenant  # "full" (default), "small_business", "narrow", "shapes" or a comma combination
         self.faults, self.credentials, self.extra_args = list(faults), list(credentials), list(extra_args)
         self.log_path = log_path
         self.startup_timeout = startup_timeout
@@ -68,6 +69,8 @@ class Sandbox:
             cmd += ["--churn-interval-s", str(self.churn_interval_s)]
         if self.clock:
             cmd += ["--clock", self.clock]
+        if self.tenant:
+            cmd += ["--tenant", self.tenant]
         cmd += [str(a) for a in self.extra_args]
         self._own_log = self.log_path is None
         if self._own_log:
@@ -177,6 +180,18 @@ class Sandbox:
         """Every record of ``resource`` that exists now, straight from the data model (no paging)."""
         qs = ("?" + urllib.parse.urlencode(query)) if query else ""
         return self._call("GET", "/_sandbox/truth/%s%s" % (urllib.parse.quote(resource), qs))["records"]
+
+    def truth_unavailable(self, resource: str, **query) -> dict | None:
+        """``{"path", "status", "reason"}`` if this tenant / credential can not read ``resource`` (its truth
+        is then empty), else None."""
+        qs = ("?" + urllib.parse.urlencode(query)) if query else ""
+        return self._call("GET", "/_sandbox/truth/%s%s" % (urllib.parse.quote(resource), qs)).get("unavailable")
+
+    def tenant_info(self, client_id: str | None = None) -> dict:
+        """The tenant profile (``tenant``, ``profiles``, ``modules_missing``, ``default_credential``, ``shapes``)
+        and ``unavailable``: every route template this credential can not read, with status and reason."""
+        qs = "?" + urllib.parse.urlencode({"client_id": client_id}) if client_id else ""
+        return self._call("GET", "/_sandbox/tenant" + qs)
 
     def changes(self, since: int = 0) -> list[dict]:
         """Every applied change (resource, op, id, at, request, source, seq), optionally after ``seq`` ``since``."""

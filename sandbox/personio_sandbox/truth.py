@@ -9,45 +9,50 @@ breakdowns ``absence_period_id``, stage transitions ``application_id``, custom r
 """
 from __future__ import annotations
 
-from . import api as A
 from . import data as D
+from .auth import FULL, Credential
+from .context import ensure_indexes
+from .model import month_bounds, shapes_on
+from .tenants import unavailable as tenant_unavailable
+from .resources import (absences, attendances, compensations, documents, employees, org, persons, projects,
+                        recruiting, reports_v1, reports_v2, time_offs)
 
 
 def _employees(c, q, cred, base, strict):
-    return [A.v1_employee(c, e, cred.attributes) for e in c.listed_employees()]
+    return [employees.v1_employee(c, e, cred.attributes) for e in c.listed_employees()]
 
 
 def _persons(c, q, cred, base, strict):
-    return [A.v2_person(c, e, base) for e in c.listed_employees()]
+    return [persons.v2_person(c, e, base, cred.trim_v2) for e in c.listed_employees()]
 
 
 def _employments(c, q, cred, base, strict):
     out = []
     for e in c.listed_employees():
-        for m in sorted(e["employments"], key=lambda m: (-m["updated_ts"], m["id"])):
-            out.append(A.v2_employment(c, e, m, base))
+        for m in persons.employments_in_order(e):
+            out.append(persons.v2_employment(c, e, m, base, cred.trim_v2))
     return out
 
 
 def _absences(c, q, cred, base, strict):
-    return [A.v1_time_off(c, a, cred.attributes, strict) for a in c.absences.values() if a["unit"] == "day"]
+    return [time_offs.v1_time_off(c, a, cred.attributes, strict) for a in c.absences.values() if a["unit"] == "day"]
 
 
 def _absence_periods_v1(c, q, cred, base, strict):
-    return [A.v1_absence_period(c, a, cred.attributes) for a in c.absences.values() if a["unit"] == "hour"]
+    return [time_offs.v1_absence_period(c, a, cred.attributes) for a in c.absences.values() if a["unit"] == "hour"]
 
 
 def _absence_periods(c, q, cred, base, strict):
-    return [A.v2_absence_period(c, a) for a in sorted(c.absences.values(), key=lambda a: a["uuid"])]
+    return [absences.v2_absence_period(c, a) for a in sorted(c.absences.values(), key=lambda a: a["uuid"])]
 
 
 def _breakdowns(c, q, cred, base, strict):
     return [dict(x, absence_period_id=a["uuid"]) for a in sorted(c.absences.values(), key=lambda a: a["uuid"])
-            for x in A.v2_breakdowns(a)]
+            for x in absences.v2_breakdowns(a)]
 
 
 def _balances(c, q, cred, base, strict):
-    return [dict(b, employee_id=e["id"]) for e in c.listed_employees() for b in A.employee_balance(c, e["id"])]
+    return [dict(b, employee_id=e["id"]) for e in c.listed_employees() for b in employees.employee_balance(c, e["id"])]
 
 
 def _attendance(c, q, cred, base, strict):
@@ -56,7 +61,7 @@ def _attendance(c, q, cred, base, strict):
         f["person"] = set(q["person.id"].split(","))
     out, st = [], (0, 0)
     while st is not None:
-        recs, st = A.attendance_page(c, f, st, 100000)
+        recs, st = attendances.attendance_page(c, f, st, 100000)
         out.extend(recs)
     return out
 
@@ -67,93 +72,106 @@ def _month_range(c, q):
     else:
         alive = [e["hire_ts"] for e in c.employees.values()]
         start = D.month_start(min(alive)) if alive else D.month_start(c.now())
-    end = D.day_epoch(q["end_date"]) if q.get("end_date") else A._month_bounds(c.now())[1]
+    end = D.day_epoch(q["end_date"]) if q.get("end_date") else month_bounds(c.now())[1]
     return start, end
 
 
 def _compensations(c, q, cred, base, strict):
     start, end = _month_range(c, q)
-    return A.compensations_for(c, start, end)
+    return compensations.compensations_for(c, start, end)
 
 
 def _projects(c, q, cred, base, strict):
-    return [A.v2_project(p) for p in c.projects]
+    return [projects.v2_project(p, c) for p in c.projects]
 
 
 def _candidates(c, q, cred, base, strict):
-    A.ensure_indexes(c)
-    return [A._cand_render(c, x) for x in A._newest_first(c.candidates)]
+    ensure_indexes(c)
+    return [recruiting.render_candidate(c, x) for x in recruiting.newest_first(c.candidates)]
 
 
 def _applications(c, q, cred, base, strict):
-    A.ensure_indexes(c)
-    return [A._app_render(c, x) for x in A._newest_first(c.applications)]
+    ensure_indexes(c)
+    return [recruiting.render_application(c, x) for x in recruiting.newest_first(c.applications)]
 
 
 def _stage_transitions(c, q, cred, base, strict):
-    return [{"entered_at": D.iso_z(t["ts"]), "stage": dict(t["stage"], type=t["stage"]["kind"]),
-             "application_id": a["id"]}
-            for a in A._newest_first(c.applications) for t in reversed(a["transitions"])]
+    return [dict(t, application_id=a["id"]) for a in recruiting.newest_first(c.applications)
+            for t in recruiting.stage_transitions(c, a)]
 
 
 def _jobs(c, q, cred, base, strict):
-    A.ensure_indexes(c)
-    return [A._job_render(c, j) for j in A._newest_first(c.jobs)]
+    ensure_indexes(c)
+    return [recruiting.render_job(c, j) for j in recruiting.newest_first(c.jobs)]
 
 
 def _categories(c, q, cred, base, strict):
-    return [A._cat_render(x) for x in c.recruiting_categories]
+    return [recruiting.render_category(x) for x in c.recruiting_categories]
 
 
 def _time_off_types(c, q, cred, base, strict):
-    return [A.v1_time_off_type(t) for t in c.time_off_types]
+    return [time_offs.v1_time_off_type(t, shapes_on(c)) for t in c.time_off_types]
 
 
 def _v2_absence_types(c, q, cred, base, strict):
-    return [A.v2_absence_type(t) for t in c.time_off_types]
+    return [absences.v2_absence_type(t) for t in c.time_off_types]
 
 
 def _document_categories(c, q, cred, base, strict):
-    return [{"id": d["id"], "type": "DocumentCategory", "attributes": {"name": d["name"]}}
-            for d in c.document_categories]
+    return [documents.document_category(d) for d in c.document_categories]
 
 
 def _custom_reports(c, q, cred, base, strict):
-    return [{"type": "Report", "attributes": A._report_meta(c, r)} for r in c.reports]
+    return [{"type": "Report", "attributes": reports_v1.report_meta(c, r)} for r in c.reports]
 
 
 def _custom_report_rows(c, q, cred, base, strict):
-    return [dict(row, report_id=r["id"]) for r in c.reports for row in A.report_rows(c, r)]
+    return [dict(row, report_id=r["id"]) for r in c.reports for row in reports_v1.report_rows(c, r)]
+
+
+def _reports_v2(c, q, cred, base, strict):
+    return [reports_v2.v2_report_summary(r) for r in reports_v2.api_reports(c)]
+
+
+def _report_v2_rows(c, q, cred, base, strict):
+    """Every row of every API-enabled report the Report API v2 serves (grouped ones answer 400), as its
+    positional cells: ``{"report_id", "row": [cell, ...]}``."""
+    return [{"report_id": r["id"], "row": row} for r in reports_v2.api_reports(c) if not r.get("grouped")
+            for row in reports_v2.v2_report_rows(c, r)]
+
+
+def _report_v2_columns(c, q, cred, base, strict):
+    return [dict(col, report_id=r["id"]) for r in reports_v2.api_reports(c) if not r.get("grouped")
+            for col in reports_v2.report_columns(r, q.get("locale", "en"))]
+
+
+def _report_v2_attributes(c, q, cred, base, strict):
+    return reports_v2.report_attributes(q.get("locale", "en"))
 
 
 def _employee_attributes(c, q, cred, base, strict):
-    ctx = A.Ctx(c, "/v1/company/employees/attributes", {}, cred, base)
-    return A.h_v1_attributes(ctx)[1]["data"]
+    return employees.employee_attributes(cred.attributes)
 
 
 def _legal_entities(c, q, cred, base, strict):
-    return [A.v2_legal_entity(x) for x in sorted(c.legal_entities, key=lambda x: (-x["created_ts"], x["id"]))]
+    return [org.v2_legal_entity(x) for x in org.legal_entities_newest_first(c)]
 
 
 def _org_units(c, q, cred, base, strict):
     units = c.org_units if not q.get("type") else [u for u in c.org_units if u["type"] == q["type"]]
-    return [A.v2_org_unit(c, u, False) for u in _by_id(units)]
+    return [org.v2_org_unit(c, u, False) for u in org.by_id(units)]
 
 
 def _cost_centers(c, q, cred, base, strict):
-    return [{"id": x["id"], "name": x["name"]} for x in _by_id(c.cost_centers)]
+    return [org.v2_cost_center(x) for x in org.by_id(c.cost_centers)]
 
 
 def _workplaces(c, q, cred, base, strict):
-    return [{"id": x["id"], "name": x["name"], "address": {"country": x["country"]}} for x in _by_id(c.workplaces)]
-
-
-def _by_id(items):
-    return sorted(items, key=lambda x: (len(x["id"]), x["id"]))  # the lists' default sort (id)
+    return [org.v2_workplace(x) for x in org.by_id(c.workplaces)]
 
 
 def _compensation_types(c, q, cred, base, strict):
-    return [{"id": t["id"], "name": t["name"], "category": t["category"]} for t in c.compensation_types]
+    return [compensations.v2_compensation_type(t) for t in c.compensation_types]
 
 
 TRUTH = {
@@ -172,10 +190,35 @@ TRUTH = {
     "custom_reports_list": _custom_reports, "custom_report_rows": _custom_report_rows,
     "employee_attributes": _employee_attributes, "legal_entities": _legal_entities, "org_units": _org_units,
     "cost_centers": _cost_centers, "workplaces": _workplaces,
+    "reports_v2": _reports_v2, "report_v2_rows": _report_v2_rows, "report_v2_columns": _report_v2_columns,
+    "report_v2_attributes": _report_v2_attributes,
 }
 
 
-def truth(c: D.Company, resource: str, query: dict | None = None, cred: A.Credential = A.FULL,
+# the list path whose tenant gate (a module not booked, a right missing) also hides a truth resource
+PATHS = {
+    "persons": "/v2/persons", "employments": "/v2/persons/{id}/employments",
+    "candidates": "/v2/recruiting/candidates", "recruiting_candidates": "/v2/recruiting/candidates",
+    "applications": "/v2/recruiting/applications", "recruiting_applications": "/v2/recruiting/applications",
+    "stage_transitions": "/v2/recruiting/applications/{id}/stage-transitions",
+    "recruiting_application_stage_transitions": "/v2/recruiting/applications/{id}/stage-transitions",
+    "jobs": "/v2/recruiting/jobs", "recruiting_jobs": "/v2/recruiting/jobs",
+    "recruiting_categories": "/v2/recruiting/categories", "legal_entities": "/v2/legal-entities",
+    "custom_reports": "/v1/company/custom-reports/reports", "custom_reports_list": "/v1/company/custom-reports/reports",
+    "custom_report_rows": "/v1/company/custom-reports/reports/{report_id}",
+    "reports_v2": "/v2/reports", "report_v2_rows": "/v2/reports/{id}", "report_v2_columns": "/v2/reports/{id}",
+    "report_v2_attributes": "/v2/reports/attributes",
+}
+
+
+def unavailable(c: D.Company, resource: str, cred: Credential = FULL) -> dict | None:
+    """``{"path", "status", "reason"}`` when this tenant / credential can not read ``resource`` (its truth
+    is then empty), else None."""
+    path = PATHS.get(resource)
+    return tenant_unavailable(c, cred, path) if path else None
+
+
+def truth(c: D.Company, resource: str, query: dict | None = None, cred: Credential = FULL,
           base_url: str = "http://127.0.0.1", strict_booleans: bool = False) -> list:
     """Every record of ``resource`` that exists now (see the module docstring); ``query`` options:
     ``person.id`` (attendance), ``start_date``/``end_date`` (compensations; default from the earliest hire
@@ -183,5 +226,7 @@ def truth(c: D.Company, resource: str, query: dict | None = None, cred: A.Creden
     fn = TRUTH.get(resource)
     if fn is None:
         raise KeyError("unknown truth resource %r (known: %s)" % (resource, sorted(TRUTH)))
+    if unavailable(c, resource, cred) is not None:
+        return []
     with c.lock:
         return fn(c, dict(query or {}), cred, base_url, strict_booleans)

@@ -1,0 +1,1 @@
+"""One module per Personio resource family: renderers (data model -> API shape) and route handlers."""

@@ -1,0 +1,170 @@
+"""v2 attendance periods (virtual records, cursor = person index + record index) and the switched-off v1
+attendance/projects endpoints."""
+from __future__ import annotations
+
+from .. import data as D
+from ..context import Ctx, ensure_indexes, memo, parse_date, parse_dt, v2_bad
+from ..data import iso_z
+from ..errors import v1_error, v2_error
+from ..paging import decode_cursor, links, v2_limit
+
+
+def h_v1_switched_off(ctx: Ctx):
+    raise v1_error(410, "This endpoint was switched off on 2026-08-30 (final deprecation of the v1 Attendances and "
+                        "Projects endpoints). Use the v2 attendance-periods and projects APIs instead.")
+
+
+# --- attendance periods (virtual, cursor = (person index, record index))
+def _att_filters(ctx: Ctx):
+    c = ctx.company
+    f = {}
+    ids = ctx.getlist("id")
+    if ids:
+        f["id"] = set(ids)
+    pids = ctx.getlist("person.id")
+    if pids:
+        f["person"] = set(pids)
+    for name in ("start.date_time", "end.date_time", "attribution_date"):
+        for op in ("gte", "lte"):
+            v = ctx.get(name + "." + op)
+            if v is not None:
+                if name == "attribution_date":
+                    parse_date(v, v2_bad)
+                    f[(name, op)] = v
+                else:
+                    parse_dt(v, v2_bad, allow_z=False)
+                    f[(name, op)] = v.replace(" ", "T") if len(v) > 10 else v + "T00:00:00"
+    for op in ("gte", "lte"):
+        v = ctx.get("updated_at." + op)
+        if v is not None:
+            f[("updated_at", op)] = iso_z(parse_dt(v, v2_bad, allow_z=False))  # compared as ISO strings
+    proj = ctx.getlist("project.id")
+    if proj:
+        f["project"] = set(proj)
+    st = ctx.get("status")
+    if st:
+        f["status"] = st.upper()
+    sort = ctx.get("sort")
+    if sort and sort.replace(" ", "") not in ("person.id,start.date_time,end.date_time", "person.id,start.date_time",
+                                              "person.id"):
+        f["sort"] = sort
+    return f
+
+
+def _att_match(r: dict, f: dict) -> bool:
+    if "id" in f and r["id"] not in f["id"]:
+        return False
+    for (name, op), v in ((k, v) for k, v in f.items() if isinstance(k, tuple)):
+        if name == "updated_at":
+            rv = r["updated_at"]
+        elif name == "attribution_date":
+            rv = r["attribution_date"]
+        else:
+            rv = r["start" if name.startswith("start") else "end"]["date_time"]
+        if (op == "gte" and rv < v) or (op == "lte" and rv > v):
+            return False
+    if "project" in f and (r["project"] is None or r["project"]["id"] not in f["project"]):
+        return False
+    if "status" in f and r["approval"]["status"] != f["status"]:
+        return False
+    return True
+
+
+def _att_day_bounds(f: dict) -> tuple[int, int]:
+    """Restrict the WORKDAYS index range from the filters (conservative)."""
+    import bisect
+    lo, hi = 0, len(D.WORKDAYS)
+    for (name, op), v in ((k, v) for k, v in f.items() if isinstance(k, tuple)):
+        if name == "updated_at":
+            t = D.day_epoch(v[:10]) + int(v[11:13]) * 3600 + int(v[14:16]) * 60 + int(v[17:19])
+            # base records: updated_at in [day + 18h, day + 19h)
+            if op == "gte":
+                lo = max(lo, bisect.bisect_left(D.WORKDAYS, t - 19 * 3600))
+            else:
+                hi = min(hi, bisect.bisect_right(D.WORKDAYS, t - 18 * 3600))
+        else:
+            t = D.day_epoch(v[:10])
+            if op == "gte":
+                lo = max(lo, bisect.bisect_left(D.WORKDAYS, t))
+            else:
+                hi = min(hi, bisect.bisect_right(D.WORKDAYS, t))
+    return lo, hi
+
+
+def attendance_page(c: D.Company, f: dict, state: tuple[int, int], limit: int):
+    att = c.attendance
+    ensure_indexes(c)
+    persons = range(len(c.person_order))
+    if "person" in f:
+        persons = sorted(c._person_index[int(x)] for x in f["person"] if x.isdigit() and int(x) in c._person_index)
+    day_lo, day_hi = _att_day_bounds(f)
+    p0, j0 = state
+    out = []
+    for p in persons:
+        if p < p0:
+            continue
+        if c.person_order[p] not in c.employees:
+            continue
+        start_j = j0 if p == p0 else 0
+        for j in att.candidates(p, day_lo, day_hi, start_j):
+            r = att.record(p, j)
+            if r is None or not _att_match(r, f):
+                continue
+            if len(out) == limit:
+                return out, (p, j)
+            out.append(r)
+    return out, None
+
+
+def _att_sorted(c: D.Company, f: dict) -> list:
+    allr, st = [], (0, 0)
+    while st is not None:
+        recs, st = attendance_page(c, f, st, 10000)
+        allr.extend(recs)
+    keys = [k.strip() for k in f["sort"].split(",") if k.strip()]
+    paths = {"person.id": ("person", "id"), "start.date_time": ("start", "date_time"),
+             "end.date_time": ("end", "date_time"), "updated_at": ("updated_at",), "status": ("approval", "status")}
+    for k in reversed(keys):
+        desc = k.startswith("-")
+        path = paths.get(k.lstrip("-+"))
+        if path is None:
+            raise v2_error(400, "Invalid sort field %r" % k.lstrip("-+"))
+
+        def kf(r, path=path):
+            v = r
+            for p in path:
+                v = v[p]
+            return v
+        allr.sort(key=kf, reverse=desc)
+    return allr
+
+
+def h_v2_attendance_periods(ctx: Ctx):
+    c = ctx.company
+    limit = v2_limit(ctx, 100, 100)
+    f = _att_filters(ctx)
+    cur = ctx.get("cursor")
+    state = tuple(decode_cursor(cur)[:2]) if cur else (0, 0)
+    if "sort" in f:
+        # non-default sort: materialized once per (filters, data version), then sliced per page
+        allr = memo(ctx, lambda: _att_sorted(c, f))
+        off = state[0] if cur else 0
+        chunk = allr[off:off + limit]
+        nxt = (off + limit, 0) if off + limit < len(allr) else None
+        recs = chunk
+    else:
+        recs, nxt = attendance_page(c, f, state, limit)
+    return 200, {"_data": recs, "_meta": {"links": links(ctx, nxt, ctx.relative_attendance_links)}}
+
+
+def h_v2_attendance_period(ctx: Ctx):
+    c = ctx.company
+    pj = D.Attendance.parse_id(ctx.match["id"])
+    r = None
+    if pj and 0 <= pj[0] < len(c.person_order) and c.person_order[pj[0]] in c.employees:
+        r = c.attendance.record(*pj)
+        if r is not None and r["id"] != ctx.match["id"]:
+            r = None
+    if r is None:
+        raise v2_error(404, "The requested attendance period was not found")
+    return 200, r
