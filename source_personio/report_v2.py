@@ -24,6 +24,8 @@ import requests
 
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
 from source_personio.components import personio_error_detail, response_json
@@ -73,14 +75,6 @@ def cell_fields(name: str, kind: str, cell: Any) -> Dict[str, Any]:
     return {name: rest or None}
 
 
-def _grouped_warning(response: requests.Response, stream: str, when: str) -> None:
-    LOGGER.warning(
-        f"Skipped stream {stream}: Personio's Report API v2 cannot serve this report {when} (HTTP 400"
-        f"{personio_error_detail(response)}): grouped or chart reports are not readable through the API. "
-        "Remove the grouping/chart in Personio, or create an ungrouped copy and enable it for API access."
-    )
-
-
 def is_grouped_answer(response: requests.Response) -> bool:
     """True for Personio's answer to a grouped or chart report: HTTP 400 "Unsupported nested type"."""
     return response.status_code == 400 and GROUPED_MARKER in personio_error_detail(response)
@@ -91,8 +85,7 @@ class ReportV2RowsExtractor(RecordExtractor):
     """One record per row of a v2 report, fields named by ``_meta.columns[i].name`` (the cell's own
     ``attribute_id`` wins when it names a column of the report, so a reordered row is still read right).
 
-    A grouped/chart report's HTTP 400 (ignored by the stream's error handler) yields no record and one
-    warning naming the stream and why it was skipped.
+    A grouped/chart report's HTTP 400 never gets here (see :class:`GroupedReportErrorHandler`).
     """
 
     config: Config
@@ -102,9 +95,6 @@ class ReportV2RowsExtractor(RecordExtractor):
         self._stream = str((parameters or {}).get("name") or "report_v2")
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        if is_grouped_answer(response):
-            _grouped_warning(response, self._stream, "at read")
-            return
         try:
             body = response_json(response)
         except ValueError:
@@ -128,8 +118,9 @@ class ReportV2RowsExtractor(RecordExtractor):
 @dataclass
 class ReportV2ColumnsExtractor(RecordExtractor):
     """For the per-report schema (a ``DynamicSchemaLoader``): one record ``{"fields": [{name, type}]}``
-    from the report's ``_meta.columns`` (see :func:`fields_of_columns`). A grouped/chart report yields
-    nothing (its stream is then not offered) and a warning saying why."""
+    from the report's ``_meta.columns`` (see :func:`fields_of_columns`). A report without columns (a
+    grouped/chart report, whose 400 :class:`GroupedReportErrorHandler` ignores) yields nothing: its schema
+    has no property and discover does not offer it."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -138,9 +129,6 @@ class ReportV2ColumnsExtractor(RecordExtractor):
         self._stream = str((parameters or {}).get("name") or "report_v2")
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        if is_grouped_answer(response):
-            _grouped_warning(response, self._stream, "(not offered)")
-            return
         try:
             body = response_json(response)
         except ValueError:
@@ -203,3 +191,55 @@ class PlainLinkCursorPagination(PaginationStrategy):
 
     def get_page_size(self) -> Optional[int]:
         return int(self.page_size) if self.page_size else None
+
+
+@dataclass
+class GroupedReportErrorHandler(ErrorHandler):
+    """``error_handler`` except for a grouped or chart report's HTTP 400 "Unsupported nested type": that
+    response is ignored (no rows, no columns) and one warning says which stream is skipped and why.
+
+    Personio quirk: the Report API v2 cannot serve grouped/chart reports, and nothing in ``GET /v2/reports``
+    tells them apart. The CDK logs an ignored response at INFO only, and does not hand a non-2xx response
+    to the extractor, so the warning is given here. ``when``: ``discover`` (the report's columns, the stream
+    is not offered) or ``read`` (its rows, the stream is skipped).
+    """
+
+    error_handler: ErrorHandler
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    when: str = "read"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = str((parameters or {}).get("name") or "report_v2")
+        self._warned = False
+
+    @property
+    def max_retries(self) -> Optional[int]:
+        return self.error_handler.max_retries
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return self.error_handler.max_time
+
+    @property
+    def backoff_strategies(self) -> Any:
+        return getattr(self.error_handler, "backoff_strategies", None)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "error_handler":
+            raise AttributeError(name)
+        return getattr(self.error_handler, name)
+
+    def interpret_response(self, response_or_exception: Any = None) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response) and is_grouped_answer(response_or_exception):
+            what = "is not offered" if self.when == "discover" else "is skipped"
+            message = (
+                f"Skipped stream {self._stream}: the report {what} because Personio's Report API v2 answered HTTP 400"
+                f"{personio_error_detail(response_or_exception)} -- grouped or chart reports cannot be read through "
+                "the API. Remove the grouping/chart in Personio (or enable an ungrouped copy for API access)."
+            )
+            if not self._warned:
+                self._warned = True
+                LOGGER.warning(message)
+            return ErrorResolution(response_action=ResponseAction.IGNORE)
+        return self.error_handler.interpret_response(response_or_exception)
