@@ -91,9 +91,6 @@ class ReportV2RowsExtractor(RecordExtractor):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._stream = str((parameters or {}).get("name") or "report_v2")
-
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         try:
             body = response_json(response)
@@ -124,9 +121,6 @@ class ReportV2ColumnsExtractor(RecordExtractor):
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._stream = str((parameters or {}).get("name") or "report_v2")
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         try:

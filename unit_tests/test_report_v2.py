@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import logging
 
 from airbyte_cdk.models import Level
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
