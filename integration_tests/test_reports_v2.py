@@ -300,3 +300,9 @@ def test_v1_and_v2_read_of_the_same_report_side_by_side(sb, cfg, capsys):
         )
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+def test_a_catalog_of_gone_report_streams_only_is_a_config_error(sb, cfg):
+    out = read_catalog(cfg, catalog_of([old_stream("report_v2_a_report_deleted_since")]), expecting_exception=True)
+    assert [e.trace.error.failure_type.value for e in out.errors] == ["config_error"]
+    assert "report_v2_a_report_deleted_since" in out.errors[0].trace.error.message
