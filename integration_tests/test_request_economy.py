@@ -140,6 +140,8 @@ def minimal_full_sync(sb) -> Counter:
             "GET /v1/company/document-categories": 1,
             "GET /v1/company/custom-reports/reports": 1,
             "GET /v1/company/custom-reports/reports/{report_id}": len(reports) * page_number_pages(EMPLOYEES, 1000),
+            # reports_v2_list: pages of 50
+            "GET /v2/reports": pages(len(sb.truth("reports_v2")), 50),
             "GET /v2/attendance-periods": pages(d(f"/v2/attendance-periods?updated_at.gte={START_DATE}T00:00:00"), 100),
             "GET /v2/projects": pages(d("/v2/projects"), 100),
             "GET /v2/persons": pages(len(persons), 50),
@@ -221,6 +223,7 @@ def test_an_incremental_sync_without_changes_costs_one_request_per_incremental_s
             "GET /v2/recruiting/jobs",
             "GET /v2/recruiting/categories",
             "GET /v1/company/employees/attributes",
+            "GET /v2/reports",
         )
     }
     every_sync = {

@@ -151,7 +151,36 @@ def ground_truth(sandbox: Sandbox) -> Dict[str, Tuple[Tuple[str, ...], List[Reco
         long_rows.update(report_rows(meta["id"], meta["type"], d(f"/v1/company/custom-reports/reports/{meta['id']}")))
         truth[report_stream_name(meta["name"])] = (("employee_id", "effective_date"), _report_stream_rows(sandbox, meta["id"]))
     truth["custom_reports"] = (("report_id", "employee_id", "effective_date"), list(long_rows.values()))
+    truth.update(_report_v2_truth(sandbox))
     return truth
+
+
+def _report_v2_truth(sandbox: Sandbox) -> Dict[str, Tuple[Tuple[str, ...], List[Record]]]:
+    """reports_v2_list and every report_v2_<name> stream (issue 13) from the sandbox's Report API v2 truth:
+    each cell under its column's name, a time range as <name>_from / <name>_to."""
+    columns: Dict[str, Dict[str, str]] = {}
+    for column in sandbox.truth("report_v2_columns"):
+        columns.setdefault(column["report_id"], {})[column["name"]] = column["type"]
+    rows: Dict[str, List[Record]] = {}
+    for each in sandbox.truth("report_v2_rows"):
+        kinds, record = columns[each["report_id"]], {}
+        for cell in each["row"]:
+            name, kind = cell["attribute_id"], columns[each["report_id"]][cell["attribute_id"]]
+            if kind == "TIME_RANGE":
+                record[name + "_from"], record[name + "_to"] = cell["time_range_value"]["from"], cell["time_range_value"]["to"]
+            else:
+                record[name] = {"OPTIONS": lambda c: c["options_value"]["options"], "NUMERIC": lambda c: c["numeric_value"]["number"],
+                                "STRING": lambda c: c["string_value"]["value"]}[kind](cell)
+        rows.setdefault(each["report_id"], []).append(record)
+    listed = sandbox.truth("reports_v2")
+    out: Dict[str, Tuple[Tuple[str, ...], List[Record]]] = {"reports_v2_list": (("id",), listed)}
+    for report in listed:
+        if report["id"] not in columns:  # grouped: not offered
+            continue
+        key = ("employee_id", "effective_date_from") if report["type"] == "historical_data" else ("employee_id",)
+        name = "report_v2_" + re.sub(r"[^a-z0-9]+", "_", report["name"].lower()).strip("_")
+        out[name] = (key, rows.get(report["id"], []))
+    return out
 
 
 def _sort_key(primary_key: Tuple[str, ...]) -> Callable[[Record], tuple]:

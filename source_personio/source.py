@@ -24,6 +24,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_personio.cursors import install_global_substream_cursors, install_read_start_bounded_cursors
 from source_personio.state_format import install_colon_offset_state
 from source_personio.pacing import PersonioRateLimits, bound_partitions_in_flight, bound_pending_partitions
+from source_personio import report_streams
 from source_personio.components import (
     MissingPermissionLogFilter,
     PermissionSkippingRead,
@@ -55,6 +56,8 @@ CHECK_PROBES = (
     ("v2", "/v2/workplaces", {"limit": 1}, "scope personio:workplaces:read"),
     ("v2", "/v2/compensations/types", {"limit": 1}, "scope personio:compensations:read"),
     ("v2", "/v2/recruiting/candidates", {"limit": 1}, "scope personio:recruiting:read"),
+    # Report API v2 (issue 13): without the reports right Personio answers 400 "Unauthorized token"
+    ("v2", "/v2/reports", {"limit": 1}, "the reports right (Report API v2)"),
 )
 
 
@@ -87,6 +90,8 @@ class SourcePersonio(YamlDeclarativeSource):
         try:
             validate_config(config)
             problems = run_check_probes(config, logger)
+            if not any("/v1/company/custom-reports/reports" in p for p in problems):
+                logger.warning(report_streams.v1_deprecation_warning(report_streams.V1_REPORT_STREAMS))
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         missing = [p for p in problems if isinstance(p, MissingAccess)]
@@ -106,7 +111,10 @@ class SourcePersonio(YamlDeclarativeSource):
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         validate_config(config)
-        return super().discover(logger, config)
+        catalog = super().discover(logger, config)
+        # grouped/chart v2 reports have no columns: not offered (the columns extractor warned why)
+        catalog.streams = report_streams.without_columnless_v2_reports(catalog.streams)
+        return catalog
 
     def read(
         self,
@@ -116,9 +124,13 @@ class SourcePersonio(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         validate_config(config)
+        deprecation = report_streams.v1_deprecation_warning(each.stream.name for each in catalog.streams)
+        if deprecation:
+            logger.warning(deprecation)
         # The streams built to check the catalog and state are the ones read: building them again would
         # list the custom reports (and their columns) a second time.
-        self._streams_for_read = check_catalog_and_state(self, config, catalog, state)
+        self._streams_for_read = check_catalog_and_state(self, config, catalog, state, logger)
+        catalog = ConfiguredAirbyteCatalog(streams=[c for c in catalog.streams if c.stream.name in {s.name for s in self._streams_for_read}])
         reuse_catalog_schemas(self._streams_for_read, catalog)
         if config.get("pace_requests", True) is not False:
             # keeps every paced endpoint fed (see PartitionsInFlight); without pacing there is nothing to feed
@@ -201,6 +213,7 @@ def check_catalog_and_state(
     config: Mapping[str, Any],
     catalog: ConfiguredAirbyteCatalog,
     state: Optional[List[AirbyteStateMessage]],
+    logger: Optional[logging.Logger] = None,
 ) -> List[Any]:
     """Build the streams; fail fast with a config error when the catalog names a stream this connector
     does not offer (the CDK would silently read nothing) or the saved state cannot be read (the CDK
@@ -219,7 +232,15 @@ def check_catalog_and_state(
             failure_type=FailureType.config_error,
         ) from None
     offered = {stream.name for stream in streams}
-    unknown = sorted({c.stream.name for c in catalog.streams} - offered)
+    # a per-report stream whose report is gone is skipped with a warning, not a failed sync (issue 13)
+    gone, unknown = report_streams.split_gone_report_streams((c.stream.name for c in catalog.streams), offered)
+    if gone:
+        (logger or logging.getLogger("airbyte")).warning(report_streams.gone_report_streams_warning(gone))
+        if not unknown and len(gone) == len(catalog.streams):
+            raise AirbyteTracedException(
+                message=report_streams.gone_report_streams_warning(gone) + " Nothing else was selected.",
+                failure_type=FailureType.config_error,
+            )
     if unknown:
         raise AirbyteTracedException(
             message=(
@@ -264,7 +285,9 @@ def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> List[
         if response is None:
             other.append(f"GET {path}: {problem}.")
             continue
-        if response.status_code == 403:
+        if response.status_code == 403 or (
+            path == "/v2/reports" and response.status_code == 400 and "Unauthorized token" in personio_error_detail(response)
+        ):
             missing.append(f"{what} (GET {path}{personio_error_detail(response)})")
         elif response.status_code == 401:
             raise AirbyteTracedException(

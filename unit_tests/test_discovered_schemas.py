@@ -134,9 +134,11 @@ def test_each_custom_report_becomes_a_stream_with_columns_by_attribute_id(config
     page = {"success": True, "metadata": {"total_pages": 1}, "data": [{"type": "Report", "attributes": {"id": "r-1", "items": [{"employee_id": 7, "historical_attributes": cells}]}}]}
     name = "custom_report_salaries_2024_q1"
     with HttpMocker() as http:
-        mock_auth(http)
+        mock_auth(http, v1=True, v2=True)
         mock_employee_attributes(http)
         http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/reports"), json_response(v1_list([report])))
+        # no report enabled for the Report API v2 (issue 13)
+        http.get(HttpRequest(f"{BASE}/v2/reports", query_params={"limit": "50"}), json_response({"_data": [], "_meta": {"links": {}}}))
         http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/columns", query_params={"report_id": "r-1"}), json_response({"success": True, "data": columns}))
         http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/reports/r-1", query_params={"page": "1", "limit": "1000"}), json_response(page))
         streams = {s.name: s for s in discover(SourcePersonio(config=config), config).catalog.catalog.streams}
