@@ -453,6 +453,9 @@ def flatten_entity(entity: Mapping[str, Any]) -> Any:
     flat: Dict[str, Any] = {k: flatten_value(v) for k, v in entity.items() if k not in ("type", "attributes")}
     for key, value in (attributes or {}).items():
         flat[key] = flatten_value(value)
+        if _is_attribute(value) and "currency" in value:
+            # salary attributes (fix_salary, hourly_salary) name their currency: kept beside the amount
+            flat[f"{key}_currency"] = value["currency"]
     return flat
 
 
@@ -464,8 +467,10 @@ class FlattenAttributes(RecordTransformation):
     employees (and the employee embedded in time-offs), every column as
     ``{"label", "value", "type", "universal_id"}``. This keeps only the values, keyed by the
     attribute key (``dynamic_NNN`` custom attributes included); nested entities such as
-    ``department`` or ``supervisor`` stay objects, flattened the same way. Reused by any stream
-    whose records come in the v1 envelope.
+    ``department`` or ``supervisor`` stay objects, flattened the same way. An attribute that carries a
+    ``currency`` beside its value (``fix_salary`` / ``hourly_salary`` in captured tenant responses, §10.5)
+    also gives a ``<key>_currency`` column, so an amount is never read without its currency. Reused by
+    any stream whose records come in the v1 envelope.
     """
 
     parameters: InitVar[Mapping[str, Any]] = None

@@ -107,6 +107,9 @@ class SourcePersonio(YamlDeclarativeSource):
         # The streams built to check the catalog and state are the ones read: building them again would
         # list the custom reports (and their columns) a second time.
         self._streams_for_read = check_catalog_and_state(self, config, catalog, state)
+        catalog, vanished = without_vanished_streams(catalog, {stream.name for stream in self._streams_for_read})
+        for name in vanished:
+            yield vanished_stream_warning(name, config)
         reuse_catalog_schemas(self._streams_for_read, catalog)
         if config.get("pace_requests", True) is not False:
             # keeps every paced endpoint fed (see PartitionsInFlight); without pacing there is nothing to feed
@@ -208,6 +211,17 @@ def check_catalog_and_state(
         ) from None
     offered = {stream.name for stream in streams}
     unknown = sorted({c.stream.name for c in catalog.streams} - offered)
+    vanished = [name for name in unknown if is_per_report_stream(name)]
+    if vanished and len(vanished) == len({c.stream.name for c in catalog.streams}):
+        raise AirbyteTracedException(
+            message=(
+                f"None of the selected streams is offered any more: {', '.join(vanished)} (a custom report that was "
+                "deleted, archived or is no longer enabled for API access, or custom_report_streams switched off). "
+                "Refresh the source schema in the connection's settings and select the streams to sync."
+            ),
+            failure_type=FailureType.config_error,
+        )
+    unknown = [name for name in unknown if name not in vanished]
     if unknown:
         raise AirbyteTracedException(
             message=(
@@ -217,6 +231,49 @@ def check_catalog_and_state(
             failure_type=FailureType.config_error,
         )
     return streams
+
+
+# Streams made from the company's reports (one per report): they come and go with the reports.
+PER_REPORT_PREFIXES = ("custom_report_", "report_v2_")
+
+
+def is_per_report_stream(name: str) -> bool:
+    """A stream discovered from one Personio report (``custom_report_<name>``, ``report_v2_<name>``)."""
+    return name.startswith(PER_REPORT_PREFIXES)
+
+
+def without_vanished_streams(catalog: ConfiguredAirbyteCatalog, offered: set) -> "tuple[ConfiguredAirbyteCatalog, List[str]]":
+    """The catalog without the per-report streams this connector no longer offers, and their names.
+
+    Personio quirk: a report stream exists as long as its report does -- deleting or archiving the report,
+    disabling its API access, revoking the credential's report access or switching custom_report_streams off
+    removes it from discover while connections still select it. Those are skipped with a warning and the
+    other streams sync; a stream name no version of this connector offers stays a config error
+    (:func:`check_catalog_and_state`).
+    """
+    vanished = [c.stream.name for c in catalog.streams if c.stream.name not in offered and is_per_report_stream(c.stream.name)]
+    if not vanished:
+        return catalog, []
+    kept = [c for c in catalog.streams if c.stream.name not in vanished]
+    return ConfiguredAirbyteCatalog(streams=kept), vanished
+
+
+def vanished_stream_warning(name: str, config: Mapping[str, Any]) -> AirbyteMessage:
+    from airbyte_cdk.models import AirbyteLogMessage, Level, Type
+
+    why = (
+        "custom_report_streams is switched off"
+        if config.get("custom_report_streams") is False
+        else "its report was deleted or archived, is no longer enabled for API access, or the credential lost access to reports"
+    )
+    return AirbyteMessage(
+        type=Type.LOG,
+        log=AirbyteLogMessage(
+            level=Level.WARN,
+            message=f"Skipped stream {name}: source-personio no longer offers it ({why}). The other streams are synced; "
+            "refresh the source schema in the connection's settings to remove it.",
+        ),
+    )
 
 
 def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> CheckResult:
