@@ -89,9 +89,11 @@ def run_probes(config: Mapping[str, Any], logger: logging.Logger, authenticators
         authenticator = authenticators[version]
         response: Optional[requests.Response] = None
         problem = ""
+        refreshed = False
         for attempt in range(4):
-            if attempt:
+            if attempt and not refreshed:
                 time.sleep(backoff * 2 ** (attempt - 1))
+            refreshed = False
             headers = {"Accept": "application/json", **personio_headers, **authenticator.get_auth_header()}
             try:
                 response = session.get(f"{base_url}{path}", params=params, headers=headers, timeout=60)
@@ -100,6 +102,7 @@ def run_probes(config: Mapping[str, Any], logger: logging.Logger, authenticators
                 continue
             if response.status_code == 401 and attempt == 0:
                 authenticator.refresh_and_set_access_token()  # wrong credentials raise a config error here
+                refreshed = True  # ask again at once with the new token
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 problem = f"HTTP {response.status_code}"
