@@ -384,3 +384,59 @@ def test_shapes_discover_fails_on_nothing_but_report_stream_names(tmp_path):
 def test_shapes_discover_with_report_streams_succeeds(tmp_path):
     cli = shapes_discover_with_report_streams(tmp_path)
     assert cli.of("CATALOG"), [e["message"] for e in cli.errors]
+
+
+# (stream, field path) Personio sends on the shapes tenant (§10.5) that the discovered schemas must declare
+SHAPE_FIELDS = [
+    ("absences", ("id_v2",)),
+    ("absence_types", ("id_v2",)),
+    ("employees", ("fix_salary_currency",)),
+    ("projects", ("client_name",)),
+    ("projects", ("billable",)),
+    ("projects", ("cost_center",)),
+    ("projects", ("start",)),
+    ("employments", ("termination", "last_working_date")),
+    ("employments", ("termination", "termination_type")),
+    ("employments", ("termination", "termination_reason")),
+]
+
+
+def declared(schema: Dict[str, Any], path: tuple) -> bool:
+    for name in path:
+        schema = (schema.get("properties") or {}).get(name)
+        if schema is None:
+            return False
+    return bool(schema.get("type"))
+
+
+def value_at(record: Dict[str, Any], path: tuple) -> Any:
+    for name in path:
+        record = record.get(name) if isinstance(record, dict) else None
+    return record
+
+
+def test_id_v2_salary_currency_project_and_termination_fields_are_declared_and_read(run):
+    for stream, path in SHAPE_FIELDS:
+        assert declared(run.schemas[stream], path), f"{stream} does not declare {'.'.join(path)}"
+    if run.profile != "shapes":
+        return
+    for stream, path in SHAPE_FIELDS:
+        assert any(value_at(r, path) is not None for r in run.records[stream]), f"no {stream} record has {'.'.join(path)}"
+    # a quarter of the people are paid in pounds: the currency tells them apart
+    assert {r.get("fix_salary_currency") for r in run.records["employees"]} == {"EUR", "GBP"}
+    # the values are the truth's, read beside the amount
+    truth = {e["attributes"]["id"]["value"]: e["attributes"]["fix_salary"]["currency"] for e in run.truth("employees")}
+    assert {r["id"]: r["fix_salary_currency"] for r in run.records["employees"]} == truth
+
+
+def test_exclusive_absence_ends_pending_rejected_attendance_and_untyped_custom_attributes_read(run):
+    description = run.schemas["absence_periods"]["properties"]["ends_at"].get("description", "")
+    assert "exclusive" in description and "day after the last absent day" in description
+    statuses = run.schemas["attendances"]["properties"]["approval"]["properties"]["status"].get("description", "")
+    assert all(s in statuses for s in ("PENDING", "CONFIRMED", "REJECTED"))
+    if run.profile != "shapes":
+        return
+    assert {r["approval"]["status"] for r in run.records["attendances"]} == {"PENDING", "CONFIRMED", "REJECTED"}
+    values = [a.get("value") for p in run.records["persons"] for a in p.get("custom_attributes") or []]
+    assert any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    assert not any("label" in a for p in run.records["persons"] for a in p.get("custom_attributes") or [])
