@@ -101,7 +101,7 @@ class Run:
     def __init__(self, profile: str, tmp: Path):
         self.profile = profile
         log_path = os.path.join(tempfile.gettempdir(), f"source-personio-it-tenant-{profile}-{os.getpid()}.log")
-        self.sandbox = Sandbox(employees=8, seed=11, rate_limits="off", tenant=profile, log_path=log_path)
+        self.sandbox = Sandbox(employees=8, seed=1, rate_limits="off", tenant=profile, log_path=log_path)
         self.sandbox.__enter__()
         overrides: Dict[str, Any] = {"retry_backoff_seconds": 0.1, "start_date": START_DATE}
         if profile == "shapes":
@@ -417,11 +417,17 @@ def value_at(record: Dict[str, Any], path: tuple) -> Any:
 
 def test_id_v2_salary_currency_project_and_termination_fields_are_declared_and_read(run):
     for stream, path in SHAPE_FIELDS:
+        if path == ("fix_salary_currency",) and "fix_salary" not in run.schemas[stream]["properties"]:
+            continue  # a credential that may not read fix_salary (narrow) gets neither column
         assert declared(run.schemas[stream], path), f"{stream} does not declare {'.'.join(path)}"
     if run.profile != "shapes":
         return
+    truth_of = {"employments": run.truth("employments"), "projects": run.truth("projects")}
     for stream, path in SHAPE_FIELDS:
         assert any(value_at(r, path) is not None for r in run.records[stream]), f"no {stream} record has {'.'.join(path)}"
+        if stream in truth_of:
+            assert sorted(str(value_at(r, path)) for r in run.records[stream]) == sorted(
+                str(value_at(r, path)) for r in truth_of[stream]), (stream, path)
     # a quarter of the people are paid in pounds: the currency tells them apart
     assert {r.get("fix_salary_currency") for r in run.records["employees"]} == {"EUR", "GBP"}
     # the values are the truth's, read beside the amount
