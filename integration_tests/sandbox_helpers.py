@@ -84,7 +84,8 @@ def final_states(output: EntrypointOutput) -> List[AirbyteStateMessage]:
 
 def personio_view(value: Any) -> Any:
     """Personio v1 -> flat: {label, value, ...} attribute objects become their value and
-    {"type": ..., "attributes": {...}} entities become a plain object (top-level keys kept)."""
+    {"type": ..., "attributes": {...}} entities become a plain object (top-level keys kept); an attribute
+    with a currency also gives <key>_currency."""
     if isinstance(value, list):
         return [personio_view(v) for v in value]
     if not isinstance(value, dict):
@@ -97,6 +98,9 @@ def personio_view(value: Any) -> Any:
     if "type" in value and isinstance(value.get("attributes"), dict):
         flat = {k: personio_view(v) for k, v in value.items() if k not in ("type", "attributes")}
         flat.update({k: personio_view(v) for k, v in value["attributes"].items()})
+        # a salary attribute's currency is a column beside the amount (fix_salary_currency, §10.5)
+        flat.update({f"{k}_currency": v["currency"] for k, v in value["attributes"].items()
+                     if isinstance(v, dict) and "value" in v and "label" in v and "currency" in v})
         return flat
     return {k: personio_view(v) for k, v in value.items()}
 

@@ -259,7 +259,9 @@ def test_employees_match_the_schema_discovered_from_the_attribute_list(sb, cfg):
     schema = next(s for s in discover(SourcePersonio(config=cfg), cfg).catalog.catalog.streams if s.name == "employees").json_schema
     attributes = v1_get(sb, "/v1/company/employees/attributes")
     # one column per attribute, by key; labels never become columns
-    assert set(schema["properties"]) == {a["key"] for a in attributes}
+    # (plus <key>_currency beside each salary attribute, whose values carry a currency, §10.5)
+    salaries = {a["key"] + "_currency" for a in attributes if a["key"] in ("fix_salary", "hourly_salary")}
+    assert set(schema["properties"]) == {a["key"] for a in attributes} | salaries
     assert not {a["label"] for a in attributes if a["label"] != a["key"]} & set(schema["properties"])
     clear_token_cache()
     output = run_read(cfg, ["employees"])

@@ -453,6 +453,9 @@ def flatten_entity(entity: Mapping[str, Any]) -> Any:
     flat: Dict[str, Any] = {k: flatten_value(v) for k, v in entity.items() if k not in ("type", "attributes")}
     for key, value in (attributes or {}).items():
         flat[key] = flatten_value(value)
+        if _is_attribute(value) and "currency" in value:
+            # salary attributes (fix_salary, hourly_salary) name their currency: kept beside the amount
+            flat[f"{key}_currency"] = value["currency"]
     return flat
 
 
@@ -464,8 +467,10 @@ class FlattenAttributes(RecordTransformation):
     employees (and the employee embedded in time-offs), every column as
     ``{"label", "value", "type", "universal_id"}``. This keeps only the values, keyed by the
     attribute key (``dynamic_NNN`` custom attributes included); nested entities such as
-    ``department`` or ``supervisor`` stay objects, flattened the same way. Reused by any stream
-    whose records come in the v1 envelope.
+    ``department`` or ``supervisor`` stay objects, flattened the same way. An attribute that carries a
+    ``currency`` beside its value (``fix_salary`` / ``hourly_salary`` in captured tenant responses, §10.5)
+    also gives a ``<key>_currency`` column, so an amount is never read without its currency. Reused by
+    any stream whose records come in the v1 envelope.
     """
 
     parameters: InitVar[Mapping[str, Any]] = None
@@ -641,45 +646,88 @@ def _blank_to_none(value: Any) -> Any:
 # --------------------------------------------------------------------------------------
 
 # Every 403 error of the manifest's error handler says "... lacks access to <permission> needed by
-# stream <name> ...": the marker tells a missing scope/permission from any other failure.
+# stream <name> ...": the marker tells a missing scope/permission from any other failure. The other
+# answers of a missing module or right (404 apinot_found, 412, 400 "Unauthorized token") carry
+# unreadable.UNREADABLE_MARKER; a 401 refused again after a successful token refresh is a missing right.
 PERMISSION_MARKER = "lacks access to"
+REFUSED_AFTER_REFRESH = "again after the OAuth token was refreshed"
+
+
+def _refused_after_refresh(error: Any) -> Optional[str]:
+    """The URL of a request Personio refused with 401 although the token had just been re-minted (the token
+    endpoint accepted the credentials), from the CDK's error; None for any other error."""
+    import re
+
+    internal = str(getattr(error, "internal_message", None) or "")
+    if REFUSED_AFTER_REFRESH not in internal or "status code '401'" not in internal:
+        return None
+    found = re.search(r"request to '([^']+)'", internal)
+    return found.group(1) if found else ""
+
+
+def unreadable_stream_message(error: Any, stream: str) -> Optional[str]:
+    """The message to skip ``stream`` with if ``error`` (an exception or a trace error) only says that this
+    credential or tenant cannot read it; None for any other failure."""
+    from source_personio.unreadable import api_path, is_unreadable, missing_right_401, stream_message
+
+    message = str(getattr(error, "message", None) or "")
+    failure_type = getattr(error, "failure_type", None)
+    if failure_type not in (FailureType.config_error, "config_error"):
+        return None
+    if PERMISSION_MARKER in message or is_unreadable(message):
+        return message
+    url = _refused_after_refresh(error)
+    if url is not None:
+        return stream_message(stream, missing_right_401(api_path(url)))
+    return None
 
 
 def is_missing_permission(error: Any) -> bool:
-    """True for the manifest's HTTP 403 error (an exception or a trace error message)."""
-    message = getattr(error, "message", None) or ""
-    failure_type = getattr(error, "failure_type", None)
-    return PERMISSION_MARKER in str(message) and failure_type in (FailureType.config_error, "config_error")
+    """True for an error that only says this credential or tenant cannot read the stream (an exception or a
+    trace error message): HTTP 403, a module not booked, a right missing."""
+    return unreadable_stream_message(error, "") is not None
 
 
 class MissingPermissionLogFilter:
-    """Drop the CDK's ``Exception while syncing stream X`` (ERROR + traceback) when the exception is
-    the manifest's HTTP 403 error (:class:`PermissionSkippingRead` logs ``Skipped stream X: <which
-    scope or permission is missing>`` instead), and lower the CDK's line for the refused request
-    to a warning.
+    """Drop the CDK's ``Exception while syncing stream X`` (ERROR + traceback) when the exception only says
+    that the credential or tenant cannot read the stream (:class:`PermissionSkippingRead` logs ``Skipped
+    stream X: <which scope, right or module is missing>`` instead), and lower the CDK's line for the refused
+    request to INFO, so each skipped stream has exactly one warning.
 
-    Personio quirk: a credential grants v1 attributes and v2 scopes one by one, so a 403 on one
-    resource says nothing about the others; :class:`PermissionSkippingRead` lets the rest of the
-    sync go on and this filter keeps the log honest about what was skipped and why.
+    Personio quirk: a credential grants v1 attributes and v2 scopes one by one, and tenants book modules
+    one by one, so a refusal on one resource says nothing about the others; :class:`PermissionSkippingRead`
+    lets the rest of the sync go on and this filter keeps the log honest about what was skipped and why.
     """
 
     def filter(self, record: Any) -> bool:
+        from source_personio.unreadable import is_unreadable
+
         exception = record.exc_info[1] if record.exc_info else None
         if exception is not None and is_missing_permission(exception):
             # PermissionSkippingRead says "Skipped stream X: ..." in the message stream itself
             # (independent of which logging handlers exist), so the CDK's traceback line goes.
             return False
-        if record.levelno >= 40 and "failed with status code '403'" in str(record.msg):
-            # the CDK's own line for the refused request: part of the skip, not a sync error
-            record.levelno, record.levelname = 30, "WARNING"
+        if record.levelno >= 30:
+            text = str(record.msg)
+            if (
+                "failed with status code '403'" in text
+                or (is_unreadable(text) and "request to" in text)
+                or ("status code '412'" in text and "request to" in text)
+                or ("status code '404'" in text and "apinot_found" in text)
+                or ("status code '400'" in text and "Unauthorized token" in text)
+                or (REFUSED_AFTER_REFRESH in text and "status code '401'" in text)
+            ):
+                # the CDK's own line for the refused request: part of the skip, not a sync error
+                record.levelno, record.levelname = 20, "INFO"
         return True
 
 
 class PermissionSkippingRead:
-    """Wrap a source's read messages: a stream that fails only because the credential lacks its
-    scope or permission (HTTP 403) is skipped -- its error trace is replaced by a WARN log naming
-    the missing scope -- and the sync ends successfully if nothing else failed. Any other failure
-    still fails the sync as before.
+    """Wrap a source's read messages: a stream that fails only because the credential or tenant cannot read
+    it (HTTP 403, a module not booked, a right missing: see ``unreadable.py``) is skipped -- its error trace is
+    replaced by one WARN log naming what is missing -- and the sync ends successfully if nothing else failed.
+    Any other failure still fails the sync as before. If every selected stream is skipped, the read fails
+    with one config error.
     """
 
     def __init__(self, logger: Any, selected_streams: Iterable[str] = ()) -> None:
@@ -696,18 +744,20 @@ class PermissionSkippingRead:
                 trace = message.trace if message.type == Type.TRACE else None
                 if trace is not None and trace.type == TraceType.ERROR and trace.error is not None:
                     descriptor = trace.error.stream_descriptor
-                    if descriptor is not None and is_missing_permission(trace.error):
-                        self.skipped[descriptor.name] = trace.error.message
-                        yield AirbyteMessage(
-                            type=Type.LOG,
-                            log=AirbyteLogMessage(level=Level.WARN, message=f"Skipped stream {descriptor.name}: {trace.error.message}"),
-                        )
+                    reason = unreadable_stream_message(trace.error, descriptor.name) if descriptor is not None else None
+                    if reason is not None:
+                        if descriptor.name not in self.skipped:
+                            self.skipped[descriptor.name] = reason
+                            yield AirbyteMessage(
+                                type=Type.LOG,
+                                log=AirbyteLogMessage(level=Level.WARN, message=f"Skipped stream {descriptor.name}: {reason}"),
+                            )
                         continue
                     self.other_failures = True
                 yield message
         except AirbyteTracedException as error:
             # the CDK's closing "streams did not sync successfully" error: swallowed only when
-            # every failed stream was skipped for a missing permission
+            # every failed stream was skipped because it cannot be read
             if not self.skipped or self.other_failures or error.internal_message != "Concurrent read failure":
                 raise
         if self.skipped:
@@ -715,8 +765,9 @@ class PermissionSkippingRead:
             yield AirbyteMessage(
                 type=Type.LOG,
                 log=AirbyteLogMessage(
-                    level=Level.WARN,
-                    message=f"Skipped {len(self.skipped)} stream(s) the Personio API credential may not read -- {summary}",
+                    level=Level.INFO,
+                    message=f"Skipped {len(self.skipped)} stream(s) this Personio credential or company cannot read: "
+                    + ", ".join(sorted(self.skipped)),
                 ),
             )
             if self.selected_streams and self.selected_streams <= set(self.skipped):
@@ -725,10 +776,13 @@ class PermissionSkippingRead:
                 raise AirbyteTracedException(
                     message="The Personio API credential may not read any of the selected streams -- "
                     + summary
-                    + ". Grant the missing scopes or permissions in Personio > Settings > Integrations > API credentials.",
+                    + f" Grant what is missing in {SETTINGS_PATH} (or book the module), or select other streams.",
                     internal_message="every selected stream lacks a scope or permission",
                     failure_type=FailureType.config_error,
                 )
+
+
+SETTINGS_PATH = "Personio > Settings > Integrations > API credentials"
 
 
 class CoerceEmployeeWireQuirks(CompiledSchemaNormalization):

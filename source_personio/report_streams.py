@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List, Mapping, Tuple
+from typing import Iterable, Mapping
 
 V1_DEPRECATION_DATE = "2027-06-30"
 V1_REPORT_STREAMS = ("custom_reports_list", "custom_reports")
@@ -39,22 +39,6 @@ def v1_deprecation_warning(streams: Iterable[str]) -> str:
         f"streams ({', '.join(v1)}) read nothing. Move to the Report API v2 streams (reports_v2_list, "
         "report_v2_<name>): an administrator enables each report for API access in Personio; see the "
         "connector docs, section 'Moving from v1 to v2 report streams'."
-    )
-
-
-def split_gone_report_streams(requested: Iterable[str], offered: Iterable[str]) -> Tuple[List[str], List[str]]:
-    """``(gone per-report streams, other unknown streams)`` of ``requested`` not in ``offered``."""
-    offered = set(offered)
-    unknown = sorted(set(requested) - offered)
-    gone = [name for name in unknown if is_per_report_stream(name)]
-    return gone, [name for name in unknown if name not in gone]
-
-
-def gone_report_streams_warning(gone: Iterable[str]) -> str:
-    return (
-        f"Skipped report stream(s) {', '.join(gone)}: Personio no longer offers these reports (deleted, renamed, "
-        "no longer enabled for API access, grouped, or the credential lacks the reports right). Refresh the "
-        "source schema to drop or rename them."
     )
 
 

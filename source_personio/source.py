@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
-import requests
 
 from airbyte_cdk.models import (
     AirbyteCatalog,
@@ -29,7 +27,6 @@ from source_personio.components import (
     MissingPermissionLogFilter,
     PermissionSkippingRead,
     PersonioTokenAuthenticator,
-    personio_error_detail,
     personio_headers,
     validate_base_url,
     validate_config,
@@ -37,28 +34,7 @@ from source_personio.components import (
 
 MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.yaml"
 
-# One cheap request per resource the streams read: (api version, path, query, what to grant).
-CHECK_PROBES = (
-    ("v1", "/v1/company/employees", {"limit": 1, "offset": 0}, "employees (read access to employee data)"),
-    ("v1", "/v1/company/time-off-types", {"limit": 1, "offset": 0}, "absence types"),
-    ("v1", "/v1/company/time-offs", {"limit": 1, "offset": 1}, "absences (time-offs)"),
-    ("v1", "/v1/company/document-categories", {}, "document categories"),
-    ("v1", "/v1/company/custom-reports/reports", {}, "custom reports"),
-    ("v2", "/v2/attendance-periods", {"limit": 1}, "scope personio:attendances:read"),
-    ("v2", "/v2/projects", {"limit": 1}, "scope personio:projects:read"),
-    # v2 HR data and recruiting (issue 5)
-    ("v1", "/v1/company/employees/attributes", {}, "employee attributes"),
-    ("v2", "/v2/persons", {"limit": 1}, "scope personio:persons:read"),
-    ("v2", "/v2/absence-periods", {"limit": 1}, "scope personio:absences:read"),
-    ("v2", "/v2/legal-entities", {"limit": 1}, "scope personio:legal-entities:read"),
-    ("v2", "/v2/org-units", {"limit": 1, "type": "department"}, "scope personio:org-units:read"),
-    ("v2", "/v2/cost-centers", {"limit": 1}, "scope personio:cost-centers:read"),
-    ("v2", "/v2/workplaces", {"limit": 1}, "scope personio:workplaces:read"),
-    ("v2", "/v2/compensations/types", {"limit": 1}, "scope personio:compensations:read"),
-    ("v2", "/v2/recruiting/candidates", {"limit": 1}, "scope personio:recruiting:read"),
-    # Report API v2 (issue 13): without the reports right Personio answers 400 "Unauthorized token"
-    ("v2", "/v2/reports", {"limit": 1}, "the reports right (Report API v2)"),
-)
+from source_personio.access_check import CHECK_PROBES, CheckResult, run_probes  # noqa: E402
 
 
 class SourcePersonio(YamlDeclarativeSource):
@@ -86,21 +62,33 @@ class SourcePersonio(YamlDeclarativeSource):
         install_read_start_bounded_cursors(self)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Prove the credentials for v1 and v2 and name every permission or scope that is missing."""
+        """Prove the credentials for v1 and v2 and name every stream this credential or company cannot read
+        (see access_check.py): FAILED only for wrong credentials, other errors, or when nothing is readable."""
         try:
             validate_config(config)
-            problems = run_check_probes(config, logger)
-            if not any("/v1/company/custom-reports/reports" in p for p in problems):
+            result = run_check_probes(config, logger)
+            if not any("custom_reports_list" in streams for streams, _ in result.unreadable):
                 logger.warning(report_streams.v1_deprecation_warning(report_streams.V1_REPORT_STREAMS))
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        missing = [p for p in problems if isinstance(p, MissingAccess)]
-        if len(problems) > len(missing) or (missing and missing[0].count == len(CHECK_PROBES)):
-            return AirbyteConnectionStatus(status=Status.FAILED, message=" ".join(problems))
-        if missing:
-            # The credentials work: streams needing what is missing are skipped (with a warning) at read time.
-            logger.warning(missing[0])
-            return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=str(missing[0]))
+        if result.failures:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=" ".join(result.failures + ([
+                "Streams this credential cannot read: " + result.unreadable_text() + "."] if result.unreadable else [])))
+        if result.nothing_readable:
+            return AirbyteConnectionStatus(
+                status=Status.FAILED,
+                message="The Personio API credential works but may read none of the streams -- "
+                + result.unreadable_text()
+                + ".",
+            )
+        if result.unreadable:
+            # The credentials work: these streams are skipped (with one warning each) at read time.
+            message = (
+                "Connected. Streams this Personio credential or company cannot read (a sync skips them with a "
+                "warning and reads the rest): " + result.unreadable_text() + "."
+            )
+            logger.warning(message)
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=message)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def _dynamic_stream_configs(self, manifest: Mapping[str, Any], *args: Any, **kwargs: Any) -> List[Dict[str, Any]]:
@@ -129,8 +117,10 @@ class SourcePersonio(YamlDeclarativeSource):
             logger.warning(deprecation)
         # The streams built to check the catalog and state are the ones read: building them again would
         # list the custom reports (and their columns) a second time.
-        self._streams_for_read = check_catalog_and_state(self, config, catalog, state, logger)
-        catalog = ConfiguredAirbyteCatalog(streams=[c for c in catalog.streams if c.stream.name in {s.name for s in self._streams_for_read}])
+        self._streams_for_read = check_catalog_and_state(self, config, catalog, state)
+        catalog, vanished = without_vanished_streams(catalog, {stream.name for stream in self._streams_for_read})
+        for name in vanished:
+            yield vanished_stream_warning(name, config)
         reuse_catalog_schemas(self._streams_for_read, catalog)
         if config.get("pace_requests", True) is not False:
             # keeps every paced endpoint fed (see PartitionsInFlight); without pacing there is nothing to feed
@@ -232,15 +222,18 @@ def check_catalog_and_state(
             failure_type=FailureType.config_error,
         ) from None
     offered = {stream.name for stream in streams}
-    # a per-report stream whose report is gone is skipped with a warning, not a failed sync (issue 13)
-    gone, unknown = report_streams.split_gone_report_streams((c.stream.name for c in catalog.streams), offered)
-    if gone:
-        (logger or logging.getLogger("airbyte")).warning(report_streams.gone_report_streams_warning(gone))
-        if not unknown and len(gone) == len(catalog.streams):
-            raise AirbyteTracedException(
-                message=report_streams.gone_report_streams_warning(gone) + " Nothing else was selected.",
-                failure_type=FailureType.config_error,
-            )
+    unknown = sorted({c.stream.name for c in catalog.streams} - offered)
+    vanished = [name for name in unknown if report_streams.is_per_report_stream(name)]
+    if vanished and len(vanished) == len({c.stream.name for c in catalog.streams}):
+        raise AirbyteTracedException(
+            message=(
+                f"None of the selected streams is offered any more: {', '.join(vanished)} (a custom report that was "
+                "deleted, archived or is no longer enabled for API access, or custom_report_streams switched off). "
+                "Refresh the source schema in the connection's settings and select the streams to sync."
+            ),
+            failure_type=FailureType.config_error,
+        )
+    unknown = [name for name in unknown if name not in vanished]
     if unknown:
         raise AirbyteTracedException(
             message=(
@@ -252,80 +245,46 @@ def check_catalog_and_state(
     return streams
 
 
-def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> List[str]:
-    """Return a list of human-readable problems; raise a config error when the credentials are rejected."""
+# Streams made from the company's reports (one per report): they come and go with the reports.
+def without_vanished_streams(catalog: ConfiguredAirbyteCatalog, offered: set) -> "tuple[ConfiguredAirbyteCatalog, List[str]]":
+    """The catalog without the per-report streams this connector no longer offers, and their names.
+
+    Personio quirk: a report stream exists as long as its report does -- deleting or archiving the report,
+    disabling its API access, revoking the credential's report access or switching custom_report_streams off
+    removes it from discover while connections still select it. Those are skipped with a warning and the
+    other streams sync; a stream name no version of this connector offers stays a config error
+    (:func:`check_catalog_and_state`).
+    """
+    vanished = [c.stream.name for c in catalog.streams if c.stream.name not in offered and report_streams.is_per_report_stream(c.stream.name)]
+    if not vanished:
+        return catalog, []
+    kept = [c for c in catalog.streams if c.stream.name not in vanished]
+    return ConfiguredAirbyteCatalog(streams=kept), vanished
+
+
+def vanished_stream_warning(name: str, config: Mapping[str, Any]) -> AirbyteMessage:
+    from airbyte_cdk.models import AirbyteLogMessage, Level, Type
+
+    why = (
+        "custom_report_streams is switched off"
+        if config.get("custom_report_streams") is False
+        else "its report was deleted or archived, is no longer enabled for API access, or the credential lost access to reports"
+    )
+    return AirbyteMessage(
+        type=Type.LOG,
+        log=AirbyteLogMessage(
+            level=Level.WARN,
+            message=f"Skipped stream {name}: source-personio no longer offers it ({why}). The other streams are synced; "
+            "refresh the source schema in the connection's settings to remove it.",
+        ),
+    )
+
+
+def run_check_probes(config: Mapping[str, Any], logger: logging.Logger) -> CheckResult:
+    """Run the check probes; raise a config error when the credentials are rejected."""
     base_url = validate_base_url(config.get("base_url"))
     authenticators = {
         version: PersonioTokenAuthenticator(config=config, parameters={}, api_version=version, max_attempts=3)
         for version in ("v1", "v2")
     }
-    missing: List[str] = []
-    other: List[str] = []
-    session = requests.Session()
-    for version, path, params, what in CHECK_PROBES:
-        authenticator = authenticators[version]
-        response = None
-        for attempt in range(4):
-            if attempt:
-                time.sleep(min(float(config.get("retry_backoff_seconds", 2)), 5) * 2 ** (attempt - 1))
-            headers = {"Accept": "application/json", **personio_headers(config), **authenticator.get_auth_header()}
-            try:
-                response = session.get(f"{base_url}{path}", params=params, headers=headers, timeout=60)
-            except requests.RequestException as exc:
-                response = None
-                problem = f"could not reach {base_url} ({type(exc).__name__})"
-                continue
-            if response.status_code == 401 and attempt == 0:
-                authenticator.refresh_and_set_access_token()
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                problem = f"HTTP {response.status_code}"
-                continue
-            break
-        if response is None:
-            other.append(f"GET {path}: {problem}.")
-            continue
-        if response.status_code == 403 or (
-            path == "/v2/reports" and response.status_code == 400 and "Unauthorized token" in personio_error_detail(response)
-        ):
-            missing.append(f"{what} (GET {path}{personio_error_detail(response)})")
-        elif response.status_code == 401:
-            raise AirbyteTracedException(
-                message=f"Personio rejected the {version} access token on GET {path} (HTTP 401). "
-                "Check the API credential in Personio > Settings > Integrations > API credentials.",
-                failure_type=__import__("airbyte_cdk.models", fromlist=["FailureType"]).FailureType.config_error,
-            )
-        elif not response.ok:
-            other.append(f"GET {path} answered HTTP {response.status_code}{personio_error_detail(response)}.")
-        else:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            if isinstance(body, dict) and body.get("success") is False:
-                other.append(f"GET {path} answered success=false{personio_error_detail(response)}.")
-            else:
-                logger.info(f"check: GET {path} OK")
-    problems: List[str] = []
-    if missing:
-        problems.append(
-            MissingAccess(
-                "The Personio API credential lacks access to: " + "; ".join(missing) + ". Streams that need it are "
-                "skipped with a warning; grant it in Personio > Settings > Integrations > API credentials "
-                "(v1 resources and attributes, v2 scopes) to sync them.",
-                count=len(missing),
-            )
-        )
-    problems.extend(other)
-    return problems
-
-
-class MissingAccess(str):
-    """A check problem that only says which permissions or scopes are missing (``count`` of them)."""
-
-    def __new__(cls, text: str, count: int = 0) -> "MissingAccess":
-        value = super().__new__(cls, text)
-        value.count = count
-        return value
-
-
+    return run_probes(config, logger, authenticators, base_url, personio_headers(config))

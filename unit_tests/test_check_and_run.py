@@ -20,7 +20,7 @@ LOGGER = logging.getLogger("test")
 
 
 def mock_probes(http, forbidden=()):
-    for version, path, params, _ in CHECK_PROBES:
+    for version, path, params, *_ in CHECK_PROBES:
         request = HttpRequest(f"{BASE}{path}", query_params={k: str(v) for k, v in params.items()} or None)
         if path in forbidden:
             if version == "v1":
@@ -49,9 +49,11 @@ def test_check_names_every_missing_permission_and_scope(config):
         status = SourcePersonio(config=config).check(LOGGER, config)
     # the credentials work: check succeeds and lists what is missing (those streams are skipped at read)
     assert status.status == Status.SUCCEEDED
-    assert "absences (time-offs)" in status.message
-    assert "personio:projects:read" in status.message
-    assert "employees" not in status.message.split("lacks access to:")[1].split(".")[0]
+    listed = status.message.split("cannot read", 1)[1]
+    assert "absences: the API credential lacks access to absences" in listed
+    assert "projects: the API credential lacks access to projects" in listed and "HTTP 403 on GET /v2/projects" in listed
+    assert "personio:projects:read" in listed  # Personio's own error text is quoted
+    assert "employees" not in listed
 
 
 def test_check_with_wrong_credentials_says_so_without_the_secret(config):

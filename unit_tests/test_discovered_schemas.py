@@ -52,6 +52,8 @@ def test_discovered_columns_are_attribute_keys_typed_from_personio_types(config)
         "absence_entitlement": (["null", "array"], None, ["null", "object"]),
         "hire_date": (["null", "string"], "date-time", None),
         "fix_salary": (["null", "number"], None, None),
+        # Personio sends the salary's currency beside the amount (§10.5): a column of its own
+        "fix_salary_currency": (["null", "string"], None, None),
         "dynamic_103": (["null", "integer"], None, None),
         "dynamic_105": (["null", "string"], None, None),
         "dynamic_106": (["null", "array"], None, ["null", "string"]),

@@ -1,4 +1,4 @@
-"""report_streams: the v1 deprecation line, gone report streams, column-less v2 reports."""
+"""report_streams: the v1 deprecation line, column-less v2 reports."""
 
 from types import SimpleNamespace
 
@@ -9,11 +9,6 @@ def test_deprecation_names_the_date_and_only_v1_report_streams():
     line = rs.v1_deprecation_warning(["employees", "custom_reports", "custom_report_payroll", "report_v2_payroll", "reports_v2_list"])
     assert "2027-06-30" in line and "custom_report_payroll, custom_reports" in line
     assert rs.v1_deprecation_warning(["employees", "report_v2_payroll", "reports_v2_list"]) == ""
-
-
-def test_only_per_report_streams_count_as_gone():
-    gone, unknown = rs.split_gone_report_streams(["report_v2_old", "custom_report_old", "custom_reports", "emploees", "employees"], ["employees"])
-    assert gone == ["custom_report_old", "report_v2_old"] and unknown == ["custom_reports", "emploees"]
 
 
 def test_v2_reports_without_columns_are_not_offered():

@@ -424,7 +424,7 @@ def test_check_fails_when_the_credential_may_read_nothing(config):
 
     with HttpMocker() as http:
         mock_auth(http, v1=True, v2=True)
-        for version, path, params, _ in CHECK_PROBES:
+        for version, path, params, *_ in CHECK_PROBES:
             request = HttpRequest(f"{BASE}{path}", query_params={k: str(v) for k, v in params.items()} or None)
             body = {"success": False, "error": {"code": 403, "message": "Forbidden"}} if version == "v1" else {"errors": [{"title": "Forbidden"}]}
             http.get(request, json_response(body, 403))

@@ -1,0 +1,61 @@
+"""access_check.py: check lists unreadable streams and why; a 401 is a missing right only when the token works elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from airbyte_cdk.models import Status
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
+
+from personio_mocks import BASE, json_response, mock_auth, v1_list
+from source_personio.access_check import CHECK_PROBES
+from source_personio.source import SourcePersonio
+
+LOGGER = logging.getLogger("test")
+NOT_BOOKED = {"errors": [{"title": "Not Found", "detail": "The endpoint with /v2/recruiting/jobs was not found.",
+                          "type": "https://developer.personio.de/reference/errors#apinot_found"}]}
+
+
+def mock_probes(http, answers):
+    """answers: path -> (status, body); every other probe answers an empty list."""
+    for version, path, params, *_ in CHECK_PROBES:
+        request = HttpRequest(f"{BASE}{path}", query_params={k: str(v) for k, v in params.items()} or None)
+        if path in answers:
+            status, body = answers[path]
+            # a 401 is answered twice: the check re-mints the token once and asks again
+            http.get(request, [json_response(body, status), json_response(body, status)] if status == 401 else json_response(body, status))
+        elif version == "v1":
+            http.get(request, json_response(v1_list([])))
+        else:
+            http.get(request, json_response({"_data": [], "_meta": {"links": {}}}))
+
+
+def check(config, answers):
+    with HttpMocker() as http:
+        mock_auth(http, v1=True, v2=False)
+        from personio_mocks import v2_auth_request, v2_token_response
+
+        http.post(v2_auth_request(), [v2_token_response(), v2_token_response("papi-v2-token-2")])
+        mock_probes(http, answers)
+        return SourcePersonio(config=config).check(LOGGER, config)
+
+
+def test_persons_401_while_other_v2_endpoints_accept_the_token_is_a_missing_persons_right(config):
+    status = check(config, {"/v2/persons": (401, {"errors": [{"detail": "Unauthorized Request"}]})})
+    assert status.status == Status.SUCCEEDED
+    assert "persons, employments: the API credential lacks the Persons right" in status.message
+
+
+def test_a_401_on_every_v2_endpoint_is_a_refused_token_and_fails_check(config):
+    answers = {path: (401, {"errors": [{"detail": "Unauthorized"}]}) for version, path, *_ in CHECK_PROBES if version == "v2"}
+    status = check(config, answers)
+    assert status.status == Status.FAILED
+    assert "rejected the v2 access token on every v2 endpoint" in status.message
+
+
+def test_recruiting_not_booked_is_listed_by_stream_and_check_succeeds(config):
+    status = check(config, {"/v2/recruiting/jobs": (404, NOT_BOOKED)})
+    assert status.status == Status.SUCCEEDED
+    listed = status.message.split("cannot read", 1)[1]
+    assert "recruiting_jobs: your Personio plan has no Recruiting module" in listed
+    assert "recruiting_candidates" not in listed
