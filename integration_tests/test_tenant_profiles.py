@@ -39,13 +39,15 @@ START_DATE = "2020-01-01"
 OUTCOMES = Path(tempfile.gettempdir()) / "source-personio-tenant-outcomes.json"
 
 # the truth resource of each stream where it is not named like the stream
-TRUTH_OF = {"custom_reports": "custom_report_rows"}
+TRUTH_OF = {"custom_reports": "custom_report_rows", "reports_v2_list": "reports_v2"}
+# per-report streams (v1 and v2): compared report by report, v2 ones in test_reports_v2.py
+PER_REPORT = ("custom_report_", "report_v2_")
 # the words a skipped stream's warning uses for each answer a missing module or right gets (§10.2)
 REASON_WORDS = {
     404: "no Recruiting module",
     412: "legal entities feature is not available",
     401: "lacks the Persons right",
-    400: "no access to reports",
+    400: "reports right",
     403: "lacks access to custom reports",
 }
 # warnings that are not a skipped stream: (profile the warning belongs to, pattern)
@@ -132,6 +134,8 @@ class Run:
     def unavailable(self, stream: str) -> Optional[Dict[str, Any]]:
         if stream.startswith("custom_report_"):
             return self.sandbox.truth_unavailable("custom_reports_list")
+        if stream.startswith("report_v2_"):
+            return self.sandbox.truth_unavailable("reports_v2")
         return self.sandbox.truth_unavailable(TRUTH_OF.get(stream, stream))
 
     def raw_status(self, path: str) -> int:
@@ -288,9 +292,9 @@ def test_check_succeeds_and_names_exactly_the_streams_this_tenant_cannot_read(ru
         assert not message, message
         return
     listed = message.split("cannot read", 1)[1]
-    named = set(re.findall(r"\b[a-z][a-z_]+\b", listed))
+    named = set(re.findall(r"\b[a-z][a-z0-9_]+\b", listed))
     for stream, http_status in unreadable.items():
-        if not stream.startswith("custom_report_"):
+        if not stream.startswith(PER_REPORT):
             assert stream in named, f"check does not name {stream}: {message}"
         assert f"HTTP {http_status}" in message
     for stream in set(run.schemas) - set(unreadable):
@@ -311,7 +315,7 @@ def test_read_skips_each_unreadable_stream_with_one_warning_naming_the_module_or
         assert not run.records.get(stream)
     # no ERROR line and no other warning than the ones this profile is known for
     assert not run.read.logs("ERROR"), run.read.logs("ERROR")[:3]
-    patterns = EXPECTED_OTHER_WARNINGS.get(run.profile, [])
+    patterns = EXPECTED_OTHER_WARNINGS.get(run.profile, []) + [r"Custom Reports API v1 .*2027-06-30"]
     others = [w for w in run.read.logs("WARN") if not w.startswith("Skipped stream ")]
     for line in others:
         assert any(re.search(p, line) for p in patterns), f"unexpected warning: {line[:300]}"
@@ -323,7 +327,7 @@ def test_every_readable_stream_equals_the_sandbox_truth(run):
     unreadable = expected_unreadable(run)
     checked = []
     for stream in sorted(run.schemas):
-        if stream in unreadable or stream.startswith("custom_report_"):
+        if stream in unreadable or stream.startswith(PER_REPORT) or stream == "reports_v2_list":
             continue
         want = expected(run, stream)
         got = by_key(run.records.get(stream, []), *primary_key(run, stream))

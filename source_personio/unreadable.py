@@ -50,7 +50,7 @@ RIGHTS = {
         f"grant read access to persons (and their attributes) in {SETTINGS}",
     ),
     "/v2/reports": (
-        "the API credential has no access to reports",
+        "the API credential has no access to reports (the reports right)",
         f"grant it in {SETTINGS} and ask an administrator to enable the reports for API access",
     ),
 }
