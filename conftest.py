@@ -155,3 +155,35 @@ def pytest_terminal_summary(terminalreporter):
         tr.line("%s:" % (owner or "outside any test (collection, session fixtures)"), red=True)
         for read in GUARD.of(owner):
             tr.line("  " + read)
+
+
+# ---------------------------------------------------------------- the "airbyte" logger is left as found
+# The CDK logs through the "airbyte" logger and the CDK's test helpers (entrypoint_wrapper) read those lines
+# from a handler on the root logger. A library that reconfigures that logger in-process (PyAirbyte, whose
+# package is also called "airbyte", sets propagate=False on it) silently empties every later test's log
+# messages, so a test that changes it fails here, naming the change, and the logger is put back.
+
+
+def _airbyte_logger_settings():
+    import logging
+
+    log = logging.getLogger("airbyte")
+    return {"propagate": log.propagate, "level": log.level, "disabled": log.disabled,
+            "handlers": list(log.handlers), "filters": list(log.filters)}
+
+
+@pytest.fixture(autouse=True)
+def _airbyte_logger_is_left_as_found():
+    import logging
+
+    before = _airbyte_logger_settings()
+    yield
+    after = _airbyte_logger_settings()
+    if after != before:
+        log = logging.getLogger("airbyte")
+        log.propagate, log.disabled = before["propagate"], before["disabled"]
+        log.setLevel(before["level"])
+        log.handlers[:], log.filters[:] = before["handlers"], before["filters"]
+        changed = sorted(k for k in before if before[k] != after[k])
+        pytest.fail("the test changed the 'airbyte' logger (%s); later tests would lose its log lines"
+                    % ", ".join("%s: %r -> %r" % (k, before[k], after[k]) for k in changed), pytrace=False)

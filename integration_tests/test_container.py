@@ -502,7 +502,18 @@ def test_full_read_in_container_equals_in_process(full_read, discovered):
     assert final and final == _comparable(_final_states(in_process))
 
 
-def test_pyairbyte_runs_the_image_into_duckdb(image, sandbox, full_read, tmp_path, monkeypatch):
+@pytest.fixture
+def pyairbyte_in_process():
+    """PyAirbyte's package is called ``airbyte`` and, imported, sets ``propagate=False`` on the ``airbyte``
+    logger the CDK logs through; put the logger back so later tests still see the connector's log lines."""
+    log = logging.getLogger("airbyte")
+    saved = (log.propagate, log.level, list(log.handlers), list(log.filters))
+    yield
+    log.propagate, level, log.handlers[:], log.filters[:] = saved
+    log.setLevel(level)
+
+
+def test_pyairbyte_runs_the_image_into_duckdb(image, sandbox, full_read, tmp_path, monkeypatch, pyairbyte_in_process):
     """PyAirbyte (how many users run Airbyte connectors from Python) can use the image itself."""
     monkeypatch.setenv("DO_NOT_TRACK", "1")
     monkeypatch.setenv("AIRBYTE_OFFLINE_MODE", "1")
