@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test unit integration bench image lock clean
+.PHONY: setup demo test test-newest-cdk unit integration bench image lock clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,16 @@ demo: setup
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## make test-newest-cdk: the unit suite against the newest airbyte-cdk 7.x from PyPI (the pin, 7.39.1, is what
+## ships), in a venv of its own ($(NEWEST_CDK_VENV)); prints the CDK version it ran against
+NEWEST_CDK_VENV ?= .venv-newest-cdk
+test-newest-cdk: setup
+	test -x $(NEWEST_CDK_VENV)/bin/python || $(PYTHON) -m venv $(NEWEST_CDK_VENV)
+	echo "airbyte-cdk>=7,<8" > $(NEWEST_CDK_VENV)/newest-cdk.txt
+	$(UV) pip install -q --python $(NEWEST_CDK_VENV)/bin/python --upgrade --override $(NEWEST_CDK_VENV)/newest-cdk.txt -e ".[dev]" -e sandbox
+	@$(NEWEST_CDK_VENV)/bin/python -c 'from importlib.metadata import version; print("test-newest-cdk: unit_tests against airbyte-cdk " + version("airbyte-cdk"))'
+	$(NEWEST_CDK_VENV)/bin/python -m pytest unit_tests -q -p no:cacheprovider $(PYTEST_ARGS)
+
 ## make bench: full + incremental sync against the sandbox at scale; prints a table and a JSON line
 bench: setup
 	$(PY) scripts/bench.py $(BENCH_ARGS)
@@ -39,4 +49,4 @@ lock: setup
 	  --custom-compile-command "make lock" pyproject.toml -o requirements-connector.lock
 
 clean:
-	rm -rf $(VENV) .demo .bench .build .pytest_cache
+	rm -rf $(VENV) $(NEWEST_CDK_VENV) .demo .bench .build .pytest_cache

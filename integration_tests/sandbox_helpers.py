@@ -18,7 +18,7 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from personio_sandbox.testing import Sandbox
 
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
 
 EMPLOYEES = int(os.environ.get("PERSONIO_IT_EMPLOYEES", "40"))

@@ -20,7 +20,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from sandbox_helpers import final_states, records_by_stream, run_read
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
 from sandbox_helpers import records_by_stream, run_read
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
 
 # more than 1,000 active employees: a custom report spans two pages of Personio's largest (1000)

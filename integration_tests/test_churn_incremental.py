@@ -31,7 +31,7 @@ from airbyte_cdk.models import SyncMode
 from personio_sandbox.testing import Sandbox
 
 from sandbox_helpers import final_states, personio_view, run_read, without_nulls
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 
 EMPLOYEES = 120  # employees and persons span several pages (100 / 50 per page)
 START = "2026-10-25"  # absences, attendances, absence periods updated since then (keeps attendance small)

@@ -16,7 +16,7 @@ from airbyte_cdk.models import SyncMode
 from personio_sandbox.testing import Sandbox
 
 from sandbox_helpers import final_states, personio_view, records_by_stream, run_read
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 
 SINCE = "2020-01-01"
 STREAMS = ("employees", "absences", "attendances")

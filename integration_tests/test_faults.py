@@ -24,7 +24,7 @@ from personio_sandbox.testing import Sandbox
 
 import source_personio.source as source_module
 from sandbox_helpers import personio_view, records_by_stream, run_read
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 
 ATTENDANCE_SINCE = "2026-10-20"
 PATHS = {

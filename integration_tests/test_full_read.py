@@ -16,7 +16,7 @@ from source_personio.source import SourcePersonio
 
 @pytest.fixture(scope="module")
 def full_read(sandbox):
-    from source_personio.components import clear_token_cache
+    from source_personio.auth import clear_token_cache
 
     clear_token_cache()
     config = sandbox.config(retry_backoff_seconds=0.2)

@@ -18,7 +18,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
 from sandbox_helpers import by_key, final_states, records_by_stream, run_read, without_nulls
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
 
 V2_HR = (

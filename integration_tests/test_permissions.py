@@ -13,7 +13,7 @@ from airbyte_cdk.models import Level, Status, SyncMode
 from personio_sandbox.testing import Sandbox
 
 from sandbox_helpers import records_by_stream, run_read
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
 
 ALL_SCOPES = [

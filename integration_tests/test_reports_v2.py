@@ -19,8 +19,8 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from personio_sandbox.testing import Sandbox
 
 from sandbox_helpers import records_by_stream, run_read, without_nulls
-from source_personio.components import clear_token_cache
-from source_personio.report_v2 import PlainLinkCursorPagination
+from source_personio.auth import clear_token_cache
+from source_personio.pagination import PersonioCursorPagination as PlainLinkCursorPagination
 from source_personio.source import SourcePersonio
 
 EMPLOYEES = 23

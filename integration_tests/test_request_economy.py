@@ -29,7 +29,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
 from sandbox_helpers import final_states, run_read
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
 
 # 100 employees: the employees list is exactly one full page of 100 (the empty-page case)

@@ -14,7 +14,7 @@ from airbyte_cdk.models import FailureType, Status
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from sandbox_helpers import personio_view, records_by_stream, run_read, without_nulls
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
 
 

@@ -30,7 +30,7 @@ from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  
 from airbyte_cdk.test.standard_tests.source_base import SourceTestSuiteBase
 
 from sandbox_helpers import without_nulls
-from source_personio.components import clear_token_cache
+from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,8 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.unreadable import SETTINGS, Unreadable, classify, error_detail, missing_right_401
+from source_personio.config import retry_backoff_seconds
+from source_personio.permissions import SETTINGS, Unreadable, classify, error_detail, missing_right_401
 
 # One cheap request per endpoint a stream starts from: (api version, path, query, streams that read it,
 # what a 403 means is missing). Substreams are listed with their parent (employments read the persons list).
@@ -86,7 +87,7 @@ def run_probes(config: Mapping[str, Any], logger: logging.Logger, authenticators
     refused_401: Dict[str, List[Tuple[str, str, str]]] = {}
     readable_by_version: Dict[str, int] = {}
     session = requests.Session()
-    backoff = min(float(config.get("retry_backoff_seconds", 2)), 5)
+    backoff = min(float(retry_backoff_seconds(config)), 5)
     for version, path, params, streams, what in CHECK_PROBES:
         authenticator = authenticators[version]
         response: Optional[requests.Response] = None

@@ -25,19 +25,21 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
     DateTimeStreamStateConverter,
 )
 
-try:  # the CDK layout these classes are written against
-    from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
-except ImportError:  # pragma: no cover - another CDK: install_global_substream_cursors keeps its default
-    ConcurrentPerPartitionCursor = None  # type: ignore[assignment,misc]
+from source_personio.cdk_adaptations import BY_NAME, CdkAdaptationError, require_attributes
 
-_Base: Any = ConcurrentPerPartitionCursor if ConcurrentPerPartitionCursor is not None else object
+try:  # the CDK layout these classes are written against (cdk_adaptations: global_substream_cursor)
+    from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
+except ImportError:
+    raise CdkAdaptationError(
+        "global_substream_cursor", "airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor:ConcurrentPerPartitionCursor"
+    ) from None
 
 logger = logging.getLogger("airbyte")
 
@@ -48,18 +50,10 @@ logger = logging.getLogger("airbyte")
 CLOCK_SKEW_MARGIN = datetime.timedelta(minutes=5)
 
 # Attributes of ConcurrentPerPartitionCursor that GlobalSubstreamCursor relies on.
-_REQUIRED_ATTRIBUTES = (
-    "_use_global_cursor",
-    "_global_cursor",
-    "_lookback_window",
-    "_cursor_per_partition",
-    "_semaphore_per_partition",
-    "_partitions_done_generating_stream_slices",
-    "_lock",
-)
+_REQUIRED_ATTRIBUTES = BY_NAME["global_substream_cursor"].instance_attributes
 
 
-class GlobalSubstreamCursor(_Base):  # type: ignore[misc,valid-type]
+class GlobalSubstreamCursor(ConcurrentPerPartitionCursor):
     """``ConcurrentPerPartitionCursor`` for a substream with one global cursor (Personio's per-person,
     per-absence-period and per-application streams, see the module docstring).
 
@@ -110,44 +104,25 @@ class GlobalSubstreamCursor(_Base):  # type: ignore[misc,valid-type]
 
 
 def is_replaceable(cursor: Any) -> bool:
-    """A CDK ``ConcurrentPerPartitionCursor`` (exactly that class) in global mode, with the layout
-    :class:`GlobalSubstreamCursor` was written for."""
-    return (
-        ConcurrentPerPartitionCursor is not None
-        and type(cursor) is ConcurrentPerPartitionCursor
-        and getattr(cursor, "_use_global_cursor", False) is True
-        and all(hasattr(cursor, name) for name in _REQUIRED_ATTRIBUTES)
-        and isinstance(getattr(cursor, "_lock", None), type(threading.Lock()))
-    )
+    """A CDK ``ConcurrentPerPartitionCursor`` (exactly that class) in global mode. Such a cursor without the
+    layout :class:`GlobalSubstreamCursor` was written for raises :class:`CdkAdaptationError`."""
+    if type(cursor) is not ConcurrentPerPartitionCursor or getattr(cursor, "_use_global_cursor", False) is not True:
+        return False
+    require_attributes("global_substream_cursor", cursor, _REQUIRED_ATTRIBUTES)
+    if not isinstance(cursor._lock, type(threading.Lock())):
+        raise CdkAdaptationError("global_substream_cursor", "ConcurrentPerPartitionCursor._lock", "is not a threading.Lock")
+    return True
 
 
 def as_global_substream_cursor(cursor: Any) -> Any:
     """``cursor`` as a :class:`GlobalSubstreamCursor` when :func:`is_replaceable`, else unchanged.
 
     The cursor is freshly built and not yet used (its state, factory and router stay as the CDK set
-    them); only its class changes, so every ``isinstance`` check of the CDK still holds."""
+    them); only its class changes, so every ``isinstance`` check of the CDK still holds. Installed by
+    ``cdk_adaptations.PersonioComponentFactory`` (adaptation ``global_substream_cursor``)."""
     if is_replaceable(cursor):
         cursor.__class__ = GlobalSubstreamCursor
     return cursor
-
-
-def install_global_substream_cursors(source: Any) -> bool:
-    """Make the source's component factory hand out :class:`GlobalSubstreamCursor` for substreams
-    with a global cursor. Streams are built by this factory when a read starts (after
-    ``SourcePersonio.__init__``). Returns False (CDK default kept) when the CDK layout differs."""
-    factory = getattr(source, "_constructor", None)
-    create: Optional[Callable[..., Any]] = getattr(factory, "create_concurrent_cursor_from_perpartition_cursor", None)
-    if ConcurrentPerPartitionCursor is None or factory is None or not callable(create):
-        return False
-    if getattr(create, "_personio_global_substream_cursor", False):
-        return True
-
-    def create_concurrent_cursor_from_perpartition_cursor(*args: Any, **kwargs: Any) -> Any:
-        return as_global_substream_cursor(create(*args, **kwargs))
-
-    create_concurrent_cursor_from_perpartition_cursor._personio_global_substream_cursor = True  # type: ignore[attr-defined]
-    factory.create_concurrent_cursor_from_perpartition_cursor = create_concurrent_cursor_from_perpartition_cursor
-    return True
 
 
 # -- state bounded by the start of the read ------------------------------------------------------
@@ -191,53 +166,25 @@ class ReadStartBoundedCursor(ConcurrentCursor):
 
 def reads_up_to_now_in_one_slice(cursor: Any) -> bool:
     """A CDK ``ConcurrentCursor`` (exactly that class) on timestamps, without ``step`` or ``end_datetime``:
-    one slice from the state to the moment its slices are cut."""
+    one slice from the state to the moment its slices are cut. A ``ConcurrentCursor`` without the layout
+    :class:`ReadStartBoundedCursor` was written for raises :class:`CdkAdaptationError`."""
     from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
+    if type(cursor) is not ConcurrentCursor:
+        return False
+    require_attributes("read_start_bounded_state", cursor, BY_NAME["read_start_bounded_state"].instance_attributes)
     return (
-        type(cursor) is ConcurrentCursor
-        and isinstance(getattr(cursor, "_connector_state_converter", None), DateTimeStreamStateConverter)
-        and getattr(cursor, "_slice_range", None) == datetime.timedelta.max
-        and getattr(cursor, "_end_provider", None) is ab_datetime_now
-        and getattr(cursor, "_slice_boundary_fields", None) is not None
-        and callable(getattr(ConcurrentCursor, "_add_slice_to_state", None))
+        isinstance(cursor._connector_state_converter, DateTimeStreamStateConverter)
+        and cursor._slice_range == datetime.timedelta.max
+        and cursor._end_provider is ab_datetime_now
+        and cursor._slice_boundary_fields is not None
     )
 
 
 def as_read_start_bounded_cursor(cursor: Any) -> Any:
     """``cursor`` as a :class:`ReadStartBoundedCursor` when :func:`reads_up_to_now_in_one_slice`, else
-    unchanged (freshly built: only its class changes, every ``isinstance`` check of the CDK holds)."""
+    unchanged (freshly built: only its class changes, every ``isinstance`` check of the CDK holds). Installed by
+    ``cdk_adaptations.PersonioComponentFactory`` (adaptation ``read_start_bounded_state``)."""
     if reads_up_to_now_in_one_slice(cursor):
         cursor.__class__ = ReadStartBoundedCursor
     return cursor
-
-
-def install_read_start_bounded_cursors(source: Any) -> bool:
-    """Make the source's component factory hand out :class:`ReadStartBoundedCursor` for every stream,
-    partition cursor and parent stream (persons of employments, absence periods of breakdowns,
-    applications of stage transitions: their state decides which parents the next sync reads) read up
-    to now in one slice. Returns False (CDK default kept) when the CDK layout differs."""
-    factory = getattr(source, "_constructor", None)
-    create: Optional[Callable[..., Any]] = getattr(factory, "create_concurrent_cursor_from_datetime_based_cursor", None)
-    create_parent: Optional[Callable[..., Any]] = getattr(factory, "create_parent_stream_config_with_substream_wrapper", None)
-    if factory is None or not callable(create) or not callable(create_parent):
-        return False
-    if getattr(create, "_personio_read_start_bounded", False):
-        return True
-
-    def create_concurrent_cursor_from_datetime_based_cursor(*args: Any, **kwargs: Any) -> Any:
-        return as_read_start_bounded_cursor(create(*args, **kwargs))
-
-    def create_parent_stream_config_with_substream_wrapper(*args: Any, **kwargs: Any) -> Any:
-        # The CDK builds each parent stream with a component factory of its own: its cursor (freshly
-        # built, not yet read) is bounded here.
-        parent_config = create_parent(*args, **kwargs)
-        stream = getattr(parent_config, "stream", None)
-        if stream is not None and hasattr(stream, "cursor"):
-            as_read_start_bounded_cursor(stream.cursor)
-        return parent_config
-
-    create_concurrent_cursor_from_datetime_based_cursor._personio_read_start_bounded = True  # type: ignore[attr-defined]
-    factory.create_concurrent_cursor_from_datetime_based_cursor = create_concurrent_cursor_from_datetime_based_cursor
-    factory.create_parent_stream_config_with_substream_wrapper = create_parent_stream_config_with_substream_wrapper
-    return True

@@ -1,6 +1,13 @@
-"""The manifest's error handlers: the shared one without two Jinja predicates rendered for every
-successful page (SuccessFastPathErrorHandler), and the one of the per-parent streams, which skips a
-parent deleted during the sync (MissingParentErrorHandler)."""
+"""Error handling: wrappers around the manifest's ``DefaultErrorHandler`` for answers it cannot tell apart.
+
+CDK default they extend: ``DefaultErrorHandler`` decides by status code, message and Jinja predicate only, and
+logs an ignored response at INFO. :class:`WrappingErrorHandler` is the one base of every wrapper (this module's,
+``permissions.UnreadableResourceErrorHandler`` and ``report_v2.GroupedReportErrorHandler``): it hands the CDK the
+wrapped handler's retries and backoff and lets a subclass answer some responses itself.
+:class:`SuccessFastPathErrorHandler` answers a plain successful page without rendering two Jinja predicates;
+:class:`MissingParentErrorHandler` skips a parent Personio deleted during the sync (its 404).
+:func:`personio_error_detail` reads the reason out of whichever of Personio's error envelopes a body is.
+"""
 
 from __future__ import annotations
 
@@ -30,28 +37,46 @@ SUCCESS_FALSE = "{{ response is mapping and response.get('success') == false }}"
 KNOWN_PREDICATES: FrozenSet[str] = frozenset({NOT_JSON, SUCCESS_FALSE})
 
 
-@dataclass
-class SuccessFastPathErrorHandler(ErrorHandler):
-    """The manifest's ``DefaultErrorHandler`` (``error_handler``), answering a plain successful page itself.
+def personio_error_detail(response: requests.Response) -> str:
+    """A short, secret-free reason taken from whichever of Personio's error envelopes the body is:
+    v1 ``{success:false, error:{code,message}}``, v2 auth OAuth2 ``{error, error_description}``,
+    v2 problem+json ``{errors:[{title, detail}]}``, v1 projects' top-level ``message``, or the
+    custom-reports array ``[{errors:[{title, details}]}]``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    detail = None
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), dict):
+            detail = body["error"].get("message")
+        elif isinstance(body.get("error"), str):
+            detail = body.get("error_description") or body["error"]
+        elif isinstance(body.get("errors"), list) and body["errors"]:
+            first = body["errors"][0] or {}
+            detail = first.get("detail") or first.get("details") or first.get("title")
+        elif body.get("message"):
+            detail = body.get("message")
+    elif isinstance(body, list) and body and isinstance(body[0], dict):
+        errors = body[0].get("errors") or [{}]
+        detail = errors[0].get("details") or errors[0].get("title")
+    return f": {str(detail)[:200]}" if detail else ""
 
-    Personio quirks the wrapped handler's predicates exist for: a body that is not JSON (cut off,
-    or a proxy's page) must be retried, never read as an empty last page; a v1 body with
-    ``success: false`` is an error even with HTTP 200. Cost: ``DefaultErrorHandler`` renders both
-    predicates with Jinja (and parses the output with ``ast.literal_eval``) for every page, ~4 %
-    of a sync's CPU. A 2xx/3xx response whose status no filter lists and whose parsed body is
-    neither empty nor a mapping with ``success == false`` is one neither predicate matches: it gets
-    the success the wrapped handler would give. Every other response, and every response when the
-    wrapped handler's filters are not the ones this class knows, goes to the wrapped handler.
+
+@dataclass
+class WrappingErrorHandler(ErrorHandler):
+    """An ``ErrorHandler`` around the manifest's ``error_handler``: every response a subclass does not answer in
+    :meth:`answer` is the wrapped handler's, and the CDK reads retries, time limit and backoff from it.
+
+    CDK default it exists for: ``HttpRequester`` hands ``backoff_strategies`` of its error handler to its
+    ``HttpClient`` and reads ``max_retries``/``max_time``, so a wrapper that only overrode ``interpret_response``
+    would lose the manifest's backoff.
     """
 
     error_handler: ErrorHandler
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._listed_codes, self._fast_path = _filters_known(self.error_handler)
-
-    # -- ErrorHandler ------------------------------------------------------------------------
     @property
     def max_retries(self) -> Optional[int]:
         return self.error_handler.max_retries
@@ -70,7 +95,36 @@ class SuccessFastPathErrorHandler(ErrorHandler):
             raise AttributeError(name)
         return getattr(self.error_handler, name)
 
+    def answer(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:
+        """This wrapper's own resolution of ``response_or_exception``, or None to let the wrapped handler decide."""
+        return None
+
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
+        resolution = self.answer(response_or_exception)
+        if resolution is not None:
+            return resolution
+        return self.error_handler.interpret_response(response_or_exception)
+
+
+
+@dataclass
+class SuccessFastPathErrorHandler(WrappingErrorHandler):
+    """The manifest's ``DefaultErrorHandler`` (``error_handler``), answering a plain successful page itself.
+
+    Personio quirks the wrapped handler's predicates exist for: a body that is not JSON (cut off,
+    or a proxy's page) must be retried, never read as an empty last page; a v1 body with
+    ``success: false`` is an error even with HTTP 200. Cost: ``DefaultErrorHandler`` renders both
+    predicates with Jinja (and parses the output with ``ast.literal_eval``) for every page, ~4 %
+    of a sync's CPU. A 2xx/3xx response whose status no filter lists and whose parsed body is
+    neither empty nor a mapping with ``success == false`` is one neither predicate matches: it gets
+    the success the wrapped handler would give. Every other response, and every response when the
+    wrapped handler's filters are not the ones this class knows, goes to the wrapped handler.
+    """
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._listed_codes, self._fast_path = _filters_known(self.error_handler)
+
+    def answer(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:
         if self._fast_path and isinstance(response_or_exception, requests.Response):
             response = response_or_exception
             if response.status_code not in self._listed_codes and response.ok:
@@ -80,7 +134,7 @@ class SuccessFastPathErrorHandler(ErrorHandler):
                     body = None  # the wrapped handler decides (and retries a body that is not JSON)
                 if body and not (isinstance(body, Mapping) and body.get("success") == False):  # noqa: E712 (Jinja's == false)
                     return SUCCESS_RESOLUTION
-        return self.error_handler.interpret_response(response_or_exception)
+        return None
 
 
 def _filters_known(error_handler: Any) -> "tuple[FrozenSet[int], bool]":
@@ -106,7 +160,7 @@ _ENDPOINT_NOT_FOUND = re.compile(r"apinot_?found|endpoint .* was not found", re.
 
 
 @dataclass
-class MissingParentErrorHandler(ErrorHandler):
+class MissingParentErrorHandler(WrappingErrorHandler):
     """The error handler of a stream read one parent at a time, skipping a parent deleted mid-sync.
 
     Personio quirk: a child list -- an employee's absence balances, a person's employments, an
@@ -121,9 +175,6 @@ class MissingParentErrorHandler(ErrorHandler):
     path that does not name a parent -- goes to the wrapped handler.
     """
 
-    error_handler: ErrorHandler
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
     # what the parent is called in the warning ("employee", "person", ...)
     parent: str = "parent"
     # regular expression whose first group is the parent id in the request path
@@ -137,36 +188,16 @@ class MissingParentErrorHandler(ErrorHandler):
             raise ValueError("MissingParentErrorHandler needs parent_id_pattern (a regex capturing the parent id)")
         self._pattern = re.compile(self.parent_id_pattern)
 
-    # -- ErrorHandler ------------------------------------------------------------------------
-    @property
-    def max_retries(self) -> Optional[int]:
-        return self.error_handler.max_retries
-
-    @property
-    def max_time(self) -> Optional[int]:
-        return self.error_handler.max_time
-
-    @property
-    def backoff_strategies(self) -> Any:
-        return getattr(self.error_handler, "backoff_strategies", None)
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("error_handler", "_pattern", "_warned", "_lock"):  # not set yet (during dataclass init)
-            raise AttributeError(name)
-        return getattr(self.error_handler, name)
-
-    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
+    def answer(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 404:
             parent_id = self._missing_parent(response_or_exception)
             if parent_id is not None:
                 self._warn_once(parent_id, response_or_exception)
                 return ErrorResolution(response_action=ResponseAction.IGNORE)
-        return self.error_handler.interpret_response(response_or_exception)
+        return None
 
     def _missing_parent(self, response: requests.Response) -> Optional[str]:
         """The parent id the 404 is about, or None when it is not about a missing parent."""
-        from source_personio.components import personio_error_detail
-
         request = getattr(response, "request", None)
         url = getattr(request, "url", None) or getattr(response, "url", "") or ""
         match = self._pattern.search(urlsplit(url).path)
@@ -177,8 +208,6 @@ class MissingParentErrorHandler(ErrorHandler):
         return match.group(1)
 
     def _warn_once(self, parent_id: str, response: requests.Response) -> None:
-        from source_personio.components import personio_error_detail
-
         with self._lock:
             if parent_id in self._warned:
                 return

@@ -1,4 +1,9 @@
-"""Schema normalization without jsonschema: the CDK's ``TypeTransformer`` semantics, compiled once per schema.
+"""Schema normalization: Personio's wire quirks undone against the stream's schema, with the CDK's
+``TypeTransformer`` semantics compiled once per schema.
+
+The manifest's ``schema_normalization`` components: :class:`BlankObjectsToNull` (an unset nested entity sent as
+``""``) and :class:`CoerceEmployeeWireQuirks` (employees' 0/1 booleans, tags as one string, numbers as strings),
+both built on :class:`CompiledSchemaNormalization`, which replaces the CDK default's walk:
 
 ``TypeTransformer.transform`` builds a jsonschema validator for every record and lets it walk the
 record (``properties``, ``items``, ``type``) to call the normalization callback on each value and
@@ -9,6 +14,7 @@ schema: same values changed, in the same order, same warnings.
 
 from __future__ import annotations
 
+import json
 import logging
 import numbers
 import threading
@@ -166,3 +172,93 @@ class CompiledSchemaNormalization(TypeTransformer):
                 if child is not None:
                     for index, item in enumerate(instance):
                         self._walk(child, item, path + (index,))
+
+
+class BlankObjectsToNull(CompiledSchemaNormalization):
+    """Schema normalization: a blank (``""``) where the schema expects an object or a list becomes null.
+
+    Personio quirk: an unset nested entity (department, supervisor, cost centers, a time-off's
+    certificate ...) is sometimes sent as ``""`` instead of null or an object. Only values whose
+    schema does not also allow a string are touched, so a real empty string stays as it is.
+    Cost: the walk over each record is planned once per schema (:class:`CompiledSchemaNormalization`).
+    """
+
+    @staticmethod
+    def _blank_to_null(value: Any, field_schema: Mapping[str, Any]) -> Any:
+        if value != "":
+            return value
+        types = field_schema.get("type")
+        types = [types] if isinstance(types, str) else list(types or [])
+        if ("object" in types or "array" in types) and "string" not in types:
+            return None
+        return value
+
+    def converter_for(self, field_schema: Mapping[str, Any]) -> Optional[Callable[[Any], Any]]:
+        types = field_schema.get("type")
+        types = [types] if isinstance(types, str) else list(types or [])
+        if ("object" in types or "array" in types) and "string" not in types:
+            return _blank_to_none
+        return None
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+class CoerceEmployeeWireQuirks(CompiledSchemaNormalization):
+    """Schema normalization for employees, whose schema is discovered from the attribute list:
+    each value is coerced to the type its attribute declares.
+
+    Personio quirks (v1 ``/company/employees``): booleans sent as ``0``/``1`` (or ``"0"``/``"1"``);
+    an unset entity sent as ``""`` or ``[]`` where an object is declared (``""`` where a list of
+    objects is); tags sent as one string, either a JSON array (``'["a","b"]'``) or comma
+    separated (``"a,b"``); numbers sent as strings. Strings stay strings where the schema allows
+    a string. After this, every record validates against the discovered schema.
+    """
+
+    # custom normalization only: the quirks are undone first, then the CDK's default conversion
+    # runs (it would otherwise wrap a tags string into a one-item list before we could split it)
+
+    @classmethod
+    def _coerce_then_convert(cls, value: Any, field_schema: Mapping[str, Any]) -> Any:
+        return TypeTransformer.default_convert(cls._coerce(value, field_schema), field_schema)
+
+    def converter_for(self, field_schema: Mapping[str, Any]) -> Optional[Callable[[Any], Any]]:
+        coerce_then_convert = self._coerce_then_convert
+        if field_schema.get("type") == ["null", "string"]:
+            # the common case: a string or null stays what it is (default_convert's str() of a str)
+            def convert(value: Any) -> Any:
+                if value is None or type(value) is str:
+                    return value
+                return coerce_then_convert(value, field_schema)
+
+            return convert
+        return lambda value: coerce_then_convert(value, field_schema)
+
+    @staticmethod
+    def _coerce(value: Any, field_schema: Mapping[str, Any]) -> Any:
+        types = field_schema.get("type")
+        types = [types] if isinstance(types, str) else list(types or [])
+        if "string" in types or value is None:
+            return value
+        if "boolean" in types and value in (0, 1, "0", "1") and not isinstance(value, bool):
+            return bool(int(value))
+        if "object" in types and value in ("", []):
+            return None
+        if "array" in types:
+            if value == "":
+                items = (field_schema.get("items") or {}).get("type")
+                items = [items] if isinstance(items, str) else list(items or [])
+                return [] if "string" in items else None
+            if isinstance(value, str):
+                text = value.strip()
+                if text.startswith("["):
+                    try:
+                        parsed = json.loads(text)
+                    except ValueError:
+                        parsed = None
+                    if isinstance(parsed, list):
+                        return parsed
+                return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+

@@ -15,6 +15,9 @@ Personio quirks this exists for:
 Each request waits (in its worker thread) until every limit that applies to it has room, then
 takes its slot in all of them at once. Small margins keep the client just inside the server's
 limits: windows are 1 s longer, buckets keep one token in reserve.
+
+Installed by ``cdk_adaptations`` (adaptations ``shared_rate_limit_pacer``, ``bounded_partition_queue``,
+``partitions_in_flight``).
 """
 
 from __future__ import annotations
@@ -166,27 +169,6 @@ class PersonioRateLimits(APIBudget):
                     bucket.drain(now)
 
 
-def bound_pending_partitions(source: Any, per_worker: int = 4) -> None:
-    """Let at most ``per_worker`` x workers partitions wait for a worker (the CDK allows 10,000).
-
-    Personio quirk: most requests of a sync are substream partitions of a few endpoints that are each
-    paced separately (one per employee, person, absence period, application). The CDK submits every
-    partition its generators produce to one FIFO executor queue: with thousands queued, long runs of
-    one endpoint's partitions hold every worker waiting for that endpoint's budget while the other
-    endpoints' budgets go unused, and the queued partitions (with their cursors) make memory grow with
-    company size. With a short queue the generators hand over partitions in turn as workers free up.
-    """
-    concurrent_source = getattr(source, "_concurrent_source", None)
-    pool = getattr(concurrent_source, "_threadpool", None)
-    executor = getattr(pool, "_threadpool", None)
-    workers = getattr(executor, "_max_workers", None)
-    if pool is None or not isinstance(workers, int) or not hasattr(pool, "_max_concurrent_tasks"):
-        return  # another CDK layout: keep its default
-    pool._max_concurrent_tasks = max(workers * per_worker, 8)
-    # the CDK's "list of futures is getting bigger" warning keeps the threshold of its own 10,000-task
-    # queue: several generators may each submit a partition past the bound, which is harmless
-
-
 class PartitionsInFlight:
     """At most ``limit`` partitions of one stream handed to workers and not yet read.
 
@@ -230,18 +212,3 @@ class PartitionsInFlight:
                     yield partition
 
         return generate
-
-
-def bound_partitions_in_flight(streams: List[Any], workers: int) -> int:
-    """Give every stream of a read its own :class:`PartitionsInFlight` (a quarter of the workers,
-    at least 2). Returns how many streams were bounded (a stream of another CDK layout is left as is)."""
-    limit = max(2, int(workers) // 4)
-    bounded = 0
-    for stream in streams:
-        generate = getattr(stream, "generate_partitions", None)
-        if callable(generate) and not getattr(generate, "_personio_in_flight", False):
-            wrapped = PartitionsInFlight(limit).wrap(generate)
-            wrapped._personio_in_flight = True  # type: ignore[attr-defined]
-            stream.generate_partitions = wrapped
-            bounded += 1
-    return bounded

@@ -1,4 +1,7 @@
-"""Pagination of Personio's v1 offset-paged lists that loses nothing while the list changes under it.
+"""Pagination: Personio's v1 offset-paged lists read without loss while they change, and its v2 cursors.
+
+:class:`PersonioCursorPagination` follows v2 cursors (the ``next`` link's ``cursor`` value only; see its
+docstring). The rest of this module is the v1 paging, which loses nothing while the list changes under it.
 
 Personio quirk: v1 lists are paged by position (``offset`` = a record offset on employees and
 time-off-types, a page number from 1 on time-offs, ``page`` on custom reports), re-evaluated on every
@@ -35,17 +38,21 @@ How a read stays complete (docs/personio.md, "How v1 paging survives changes"):
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import InitVar, dataclass, field
-from typing import Any, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
     PaginationStrategy,
 )
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.components import response_json
+from source_personio.extractors import response_json
 from source_personio.slice_scope import PerSliceRead
 
 logger = logging.getLogger("airbyte")
@@ -311,3 +318,76 @@ class CustomReportPagination(OverlappingPageNumberPagination):
 
     def id_of(self, item: Any) -> Any:
         return item.get("employee_id") if isinstance(item, dict) else None
+
+
+# -- v2 cursors ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonioCursorPagination(PaginationStrategy):
+    """Follow Personio v2 cursors from ``_meta.links.next`` (``{href}`` on v2 lists, a plain URL string on the
+    Report API v2), by the link's ``cursor`` query value only.
+
+    Personio quirks: the ``next`` link was relative on attendance periods until 2025-09-15 and is absolute
+    elsewhere; some list examples point at the wrong path; the Report API rejects a cursor sent with any
+    parameter but ``limit`` (HTTP 400); and a ``next`` link pointing at the page just read has been reported
+    (infinite loop). So path and host of the link are ignored (the requester re-sends what it sends), pagination
+    stops when the cursor is absent or the response is not a success, and a ``next`` cursor equal to the one
+    just requested is re-requested up to ``max_cursor_repeats`` times (a transient glitch then loses nothing;
+    the Report API v2 streams set 0). If it keeps repeating the stream fails with a clear error instead of
+    looping forever or silently stopping with the rest of the data unread.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    page_size: Optional[int] = None
+    max_cursor_repeats: int = 2
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream_name = str((parameters or {}).get("name") or "a v2 stream")
+        self._repeats: Dict[str, int] = {}
+        self._repeats_lock = threading.Lock()
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return None
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any],
+        page_size_override: Optional[int] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Optional[Any]:
+        if not response.ok:
+            return None
+        try:
+            body = response_json(response)
+        except ValueError:
+            return None
+        link = ((body.get("_meta") or {}).get("links") or {}).get("next") if isinstance(body, dict) else None
+        if isinstance(link, Mapping):
+            link = link.get("href")
+        if not link or not isinstance(link, str):
+            return None
+        cursor = (parse_qs(urlsplit(link).query).get("cursor") or [None])[0]
+        if not cursor:
+            return None
+        if cursor == last_page_token_value:
+            with self._repeats_lock:
+                repeats = self._repeats[cursor] = self._repeats.get(cursor, 0) + 1
+            if repeats > int(self.max_cursor_repeats):
+                raise AirbyteTracedException(
+                    message=(
+                        f"Personio kept answering stream {self._stream_name} with a next link to the page just read "
+                        f"(the same cursor {repeats} times in a row), so the rest of the stream cannot be reached. "
+                        "The sync stopped rather than loop forever or skip data; retry later or contact Personio support."
+                    ),
+                    failure_type=FailureType.system_error,
+                )
+        return cursor
+
+    def get_page_size(self) -> Optional[int]:
+        return int(self.page_size) if self.page_size else None

@@ -5,7 +5,8 @@ Personio quirks (Report API v2, §10.1 of the reference; the shape is a third pa
   ``{attribute_id, string_value{value} | numeric_value{number} | options_value{options} |
   time_range_value{from, to}}``; ``display`` is localized, so fields are named by the column's ``name``;
 * the ``next`` link is a plain string (not ``{href}`` as elsewhere in v2) and, with a cursor, Personio
-  rejects every query parameter other than ``cursor`` and ``limit`` (HTTP 400);
+  rejects every query parameter other than ``cursor`` and ``limit`` (HTTP 400) -- both handled by
+  ``pagination.PersonioCursorPagination`` with ``max_cursor_repeats: 0``;
 * grouped or chart reports answer HTTP 400 "Unsupported nested type: null" -- they cannot be read at all.
 
 A TIME_RANGE column ``X`` becomes two fields ``X_from`` and ``X_to`` (flat, so a historical report's
@@ -18,17 +19,15 @@ from __future__ import annotations
 import logging
 from dataclasses import InitVar, dataclass
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
-from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
-from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
-from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
-from airbyte_cdk.sources.types import Config, Record, StreamSlice
+from airbyte_cdk.sources.types import Config
 
-from source_personio.components import personio_error_detail, response_json
+from source_personio.error_handling import WrappingErrorHandler, personio_error_detail
+from source_personio.extractors import response_json
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -134,61 +133,7 @@ class ReportV2ColumnsExtractor(RecordExtractor):
 
 
 @dataclass
-class PlainLinkCursorPagination(PaginationStrategy):
-    """Follow the Report API v2's ``_meta.links.next``, a plain URL string, by its ``cursor`` value.
-
-    Personio quirk: these endpoints send ``next`` as a string (other v2 lists: ``{href}``; both are read)
-    and answer 400 when a cursor comes with any parameter but ``limit`` -- so the manifest sends nothing
-    but ``limit`` and ``cursor``. A ``next`` whose cursor is the one just requested ends the read with an
-    error instead of looping.
-    """
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    page_size: Optional[int] = None
-
-    @property
-    def initial_token(self) -> Optional[Any]:
-        return None
-
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any],
-        page_size_override: Optional[int] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Optional[Any]:
-        if not response.ok:
-            return None
-        try:
-            body = response_json(response)
-        except ValueError:
-            return None
-        link = ((body.get("_meta") or {}).get("links") or {}).get("next") if isinstance(body, dict) else None
-        if isinstance(link, Mapping):
-            link = link.get("href")
-        if not link or not isinstance(link, str):
-            return None
-        cursor = (parse_qs(urlsplit(link).query).get("cursor") or [None])[0]
-        if cursor and cursor == last_page_token_value:
-            from airbyte_cdk.models import FailureType
-            from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-
-            raise AirbyteTracedException(
-                message="Personio's Report API answered with a next link to the page just read; the sync stopped "
-                "rather than loop forever or skip rows. Retry later.",
-                failure_type=FailureType.system_error,
-            )
-        return cursor or None
-
-    def get_page_size(self) -> Optional[int]:
-        return int(self.page_size) if self.page_size else None
-
-
-@dataclass
-class GroupedReportErrorHandler(ErrorHandler):
+class GroupedReportErrorHandler(WrappingErrorHandler):
     """``error_handler`` except for a grouped or chart report's HTTP 400 "Unsupported nested type": that
     response is ignored (no rows, no columns) and one warning says which stream is skipped and why.
 
@@ -198,33 +143,13 @@ class GroupedReportErrorHandler(ErrorHandler):
     is not offered) or ``read`` (its rows, the stream is skipped).
     """
 
-    error_handler: ErrorHandler
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
     when: str = "read"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = str((parameters or {}).get("name") or "report_v2")
         self._warned = False
 
-    @property
-    def max_retries(self) -> Optional[int]:
-        return self.error_handler.max_retries
-
-    @property
-    def max_time(self) -> Optional[int]:
-        return self.error_handler.max_time
-
-    @property
-    def backoff_strategies(self) -> Any:
-        return getattr(self.error_handler, "backoff_strategies", None)
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "error_handler":
-            raise AttributeError(name)
-        return getattr(self.error_handler, name)
-
-    def interpret_response(self, response_or_exception: Any = None) -> ErrorResolution:
+    def answer(self, response_or_exception: Any) -> Optional[ErrorResolution]:
         if isinstance(response_or_exception, requests.Response) and is_grouped_answer(response_or_exception):
             what = "is not offered" if self.when == "discover" else "is skipped"
             message = (
@@ -236,4 +161,4 @@ class GroupedReportErrorHandler(ErrorHandler):
                 self._warned = True
                 LOGGER.warning(message)
             return ErrorResolution(response_action=ResponseAction.IGNORE)
-        return self.error_handler.interpret_response(response_or_exception)
+        return None

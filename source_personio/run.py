@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional
-from urllib.parse import urlsplit
 
 import orjson
 
@@ -27,7 +25,8 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.source import Source
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.components import validate_config
+from source_personio.cdk_adaptations import install_process_adaptations
+from source_personio.config import validate_config
 from source_personio.source import SourcePersonio
 
 
@@ -99,34 +98,7 @@ SWITCH_INTERVAL_S = 0.05
 def tune_process() -> None:
     """Process-wide settings for a sync process (not applied when the source is used as a library)."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    memoize_environment_proxies()
-
-
-def memoize_environment_proxies() -> None:
-    """Look the proxy environment up once per scheme and host instead of on every request.
-
-    Cost: ``requests`` asks the process environment for proxies before every request
-    (``Session.merge_environment_settings`` -> ``get_environ_proxies``: a scan of every environment
-    variable, several times over), ~0.1 ms each, ~3 % of a sync's CPU. A sync's environment does not
-    change while it runs, so the answer per scheme and host does not either; ``*_proxy`` and
-    ``no_proxy`` settings are honoured exactly as before.
-    """
-    import requests.sessions
-
-    original = requests.sessions.get_environ_proxies
-    if getattr(original, "memoized", False):
-        return
-
-    @functools.lru_cache(maxsize=256)
-    def lookup(scheme: str, netloc: str, no_proxy: Optional[str]) -> Mapping[str, str]:
-        return dict(original(f"{scheme}://{netloc}/", no_proxy=no_proxy))
-
-    def get_environ_proxies(url: str, no_proxy: Optional[str] = None) -> Dict[str, str]:
-        parts = urlsplit(url)
-        return dict(lookup(parts.scheme, parts.netloc, no_proxy))
-
-    get_environ_proxies.memoized = True  # type: ignore[attr-defined]
-    requests.sessions.get_environ_proxies = get_environ_proxies
+    install_process_adaptations()
 
 
 def run(args: Optional[List[str]] = None) -> None:

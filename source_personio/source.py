@@ -19,22 +19,13 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.cursors import install_global_substream_cursors, install_read_start_bounded_cursors
-from source_personio.state_format import install_colon_offset_state
-from source_personio.pacing import PersonioRateLimits, bound_partitions_in_flight, bound_pending_partitions
-from source_personio import report_streams
-from source_personio.components import (
-    MissingPermissionLogFilter,
-    PermissionSkippingRead,
-    PersonioTokenAuthenticator,
-    personio_headers,
-    validate_base_url,
-    validate_config,
-)
+from source_personio import cdk_adaptations, report_streams
+from source_personio.permissions import MissingPermissionLogFilter, PermissionSkippingRead
+from source_personio.auth import PersonioTokenAuthenticator, personio_headers
+from source_personio.config import validate_base_url, validate_config
 
-MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.yaml"
-
-from source_personio.access_check import CHECK_PROBES, CheckResult, run_probes  # noqa: E402
+from source_personio.access_check import CHECK_PROBES, CheckResult, run_probes
+from source_personio.config import MANIFEST_PATH
 
 
 class SourcePersonio(YamlDeclarativeSource):
@@ -48,18 +39,9 @@ class SourcePersonio(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> None:
         super().__init__(path_to_yaml=str(MANIFEST_PATH), catalog=catalog, config=config, state=state)
-        # One pacer for every requester of this sync (see pacing.py): the manifest's api_budget can only
-        # express first-match CDK policies, so the component factory is handed ours before streams are built.
-        # pace_requests=false (hidden, benchmarks only): measure the connector itself against an unlimited sandbox.
-        if (config or {}).get("pace_requests", True) is not False:
-            self._constructor._api_budget = PersonioRateLimits()
-        bound_pending_partitions(self)
-        # Substreams with one global cursor keep no cursor per closed partition (see cursors.py).
-        install_global_substream_cursors(self)
-        # State cursors with %:z write the offset as +01:00, as the records do (see state_format.py).
-        install_colon_offset_state(self)
-        # A stream's saved state never passes the start of its read: changes made meanwhile are re-read.
-        install_read_start_bounded_cursors(self)
+        # The pacer, the partition queue bound and the replacement cursors (see cdk_adaptations.py's table);
+        # each stops the connector here if the installed CDK lacks a name it relies on.
+        cdk_adaptations.install_source_adaptations(self, config)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove the credentials for v1 and v2 and name every stream this credential or company cannot read
@@ -92,7 +74,8 @@ class SourcePersonio(YamlDeclarativeSource):
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def _dynamic_stream_configs(self, manifest: Mapping[str, Any], *args: Any, **kwargs: Any) -> List[Dict[str, Any]]:
-        """One stream per custom report (the manifest's dynamic_streams) unless custom_report_streams is false."""
+        """One stream per custom report (the manifest's dynamic_streams) unless custom_report_streams is false
+        (a CDK private method: cdk_adaptations ``dynamic_streams_switch``)."""
         if (self._config or {}).get("custom_report_streams") is False:
             return []
         return super()._dynamic_stream_configs(manifest, *args, **kwargs)
@@ -121,10 +104,8 @@ class SourcePersonio(YamlDeclarativeSource):
         catalog, vanished = without_vanished_streams(catalog, {stream.name for stream in self._streams_for_read})
         for name in vanished:
             yield vanished_stream_warning(name, config)
-        reuse_catalog_schemas(self._streams_for_read, catalog)
-        if config.get("pace_requests", True) is not False:
-            # keeps every paced endpoint fed (see PartitionsInFlight); without pacing there is nothing to feed
-            bound_partitions_in_flight(self._streams_for_read, int(config.get("num_workers") or 16))
+        # catalog schemas reused, partitions in flight bounded (see cdk_adaptations.py)
+        cdk_adaptations.install_read_adaptations(self._streams_for_read, catalog, config)
         # Streams the credential lacks a scope or permission for are skipped with a warning (issue 5).
         log_filter = MissingPermissionLogFilter()
         targets = {logger, logging.getLogger(f"airbyte.{self.name}")}
@@ -169,33 +150,6 @@ def long_poles_first(catalog: ConfiguredAirbyteCatalog) -> ConfiguredAirbyteCata
     rank = {name: i for i, name in enumerate(LONG_POLE_STREAMS)}
     ordered = sorted(catalog.streams, key=lambda each: rank.get(each.stream.name, len(rank)))
     return ConfiguredAirbyteCatalog(streams=ordered)
-
-
-def reuse_catalog_schemas(streams: List[Any], catalog: ConfiguredAirbyteCatalog) -> int:
-    """Read with the schemas of the configured catalog where a stream's schema costs a request.
-
-    Personio quirk: the employees schema is built from ``GET /v1/company/employees/attributes`` and each
-    ``custom_report_<name>`` schema from the report's column list, and the CDK fetches them again at read
-    to type the records. The catalog already holds the schema discovered for the connection -- the one
-    the destination expects -- so that is used instead (one request less per such stream and sync).
-    A catalog stream without ``properties`` keeps the discovered loader; another CDK layout is left as is.
-    Returns how many streams use their catalog schema.
-    """
-    from airbyte_cdk.sources.declarative.schema import DynamicSchemaLoader
-    from airbyte_cdk.sources.declarative.schema.caching_schema_loader_decorator import CachingSchemaLoaderDecorator
-
-    schemas = {c.stream.name: c.stream.json_schema for c in catalog.streams}
-    reused = 0
-    for stream in streams:
-        schema = schemas.get(getattr(stream, "name", None))
-        if not isinstance(schema, Mapping) or not schema.get("properties"):
-            continue
-        factory = getattr(getattr(stream, "_stream_partition_generator", None), "_partition_factory", None)
-        loader = getattr(factory, "_schema_loader", None)
-        if isinstance(loader, CachingSchemaLoaderDecorator) and isinstance(getattr(loader, "_decorated", None), DynamicSchemaLoader):
-            loader._loaded_schema = dict(schema)
-            reused += 1
-    return reused
 
 
 def check_catalog_and_state(

@@ -15,7 +15,7 @@ nothing: ``%z`` (listed in ``cursor_datetime_formats``) reads both forms.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any
 
 from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
     CustomFormatConcurrentStreamStateConverter,
@@ -46,29 +46,11 @@ class ColonOffsetStateConverter(CustomFormatConcurrentStreamStateConverter):
 def with_colon_offsets(cursor: Any) -> Any:
     """``cursor`` with its state converter a :class:`ColonOffsetStateConverter` when it is the CDK's
     converter and its ``datetime_format`` asks for ``%:z``; any other cursor is returned unchanged.
-    Only the converter's class changes (its formats and settings stay as the CDK set them)."""
+    Only the converter's class changes (its formats and settings stay as the CDK set them). Installed by
+    ``cdk_adaptations.PersonioComponentFactory`` (adaptation ``colon_offset_state``)."""
     converter = getattr(cursor, "_connector_state_converter", None)
     if type(converter) is CustomFormatConcurrentStreamStateConverter and COLON_OFFSET in getattr(
         converter, "_datetime_format", ""
     ):
         converter.__class__ = ColonOffsetStateConverter
     return cursor
-
-
-def install_colon_offset_state(source: Any) -> bool:
-    """Make the source's component factory build datetime cursors through :func:`with_colon_offsets`.
-    Streams are built by this factory when a read starts (after ``SourcePersonio.__init__``).
-    Returns False (CDK default kept) when the factory has no such method."""
-    factory = getattr(source, "_constructor", None)
-    create: Optional[Callable[..., Any]] = getattr(factory, "create_concurrent_cursor_from_datetime_based_cursor", None)
-    if factory is None or not callable(create):
-        return False
-    if getattr(create, "_personio_colon_offset_state", False):
-        return True
-
-    def create_concurrent_cursor_from_datetime_based_cursor(*args: Any, **kwargs: Any) -> Any:
-        return with_colon_offsets(create(*args, **kwargs))
-
-    create_concurrent_cursor_from_datetime_based_cursor._personio_colon_offset_state = True  # type: ignore[attr-defined]
-    factory.create_concurrent_cursor_from_datetime_based_cursor = create_concurrent_cursor_from_datetime_based_cursor
-    return True

@@ -1,4 +1,10 @@
-"""Record transformations that replace per-record Jinja templates in the manifest."""
+"""Record transformations: Personio's record shapes made flat, and per-record Jinja templates replaced.
+
+Personio quirk: v1 wraps every record as ``{type, attributes}`` and every employee column as
+``{label, value, type, universal_id}`` (:class:`FlattenAttributes`, :class:`KeepOnlyV1Id`); per-parent endpoints
+leave the parent's id out of their records (:class:`AddPartitionField`). CDK default replaced: ``AddFields``
+renders a Jinja template and ``ast.literal_eval``-s its output for every record.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,71 @@ from typing import Any, Dict, Mapping, Optional
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.declarative.transformations.add_fields import AddedFieldDefinition, AddFields
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+
+
+def _is_attribute(value: Any) -> bool:
+    return isinstance(value, dict) and "value" in value and ("label" in value or "universal_id" in value)
+
+
+def _is_entity(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("attributes"), (dict, list)) and "type" in value
+
+
+def flatten_value(value: Any) -> Any:
+    """Unwrap v1 attribute objects and ``{type, attributes}`` entities, recursively."""
+    if _is_attribute(value):
+        return flatten_value(value["value"])
+    if _is_entity(value):
+        return flatten_entity(value)
+    if isinstance(value, list):
+        return [flatten_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: flatten_value(v) for k, v in value.items()}
+    return value
+
+
+def flatten_entity(entity: Mapping[str, Any]) -> Any:
+    """A ``{type, attributes}`` entity as one flat object (its attributes beside its other keys)."""
+    attributes = entity.get("attributes")
+    if isinstance(attributes, list):  # e.g. custom-report column listings: keep as a list
+        return [flatten_value(v) for v in attributes]
+    flat: Dict[str, Any] = {k: flatten_value(v) for k, v in entity.items() if k not in ("type", "attributes")}
+    for key, value in (attributes or {}).items():
+        flat[key] = flatten_value(value)
+        if _is_attribute(value) and "currency" in value:
+            # salary attributes (fix_salary, hourly_salary) name their currency: kept beside the amount
+            flat[f"{key}_currency"] = value["currency"]
+    return flat
+
+
+@dataclass
+class FlattenAttributes(RecordTransformation):
+    """Turn a Personio v1 record into a flat, typed row.
+
+    Personio v1 wraps every record as ``{"type": "Employee", "attributes": {...}}`` and, for
+    employees (and the employee embedded in time-offs), every column as
+    ``{"label", "value", "type", "universal_id"}``. This keeps only the values, keyed by the
+    attribute key (``dynamic_NNN`` custom attributes included); nested entities such as
+    ``department`` or ``supervisor`` stay objects, flattened the same way. An attribute that carries a
+    ``currency`` beside its value (``fix_salary`` / ``hourly_salary`` in captured tenant responses, §10.5)
+    also gives a ``<key>_currency`` column, so an amount is never read without its currency. Reused by
+    any stream whose records come in the v1 envelope.
+    """
+
+    parameters: InitVar[Mapping[str, Any]] = None
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        flat = flatten_entity(record) if _is_entity(record) else flatten_value(dict(record))
+        record.clear()
+        record.update(flat)
+
+
 
 _VALUE_TYPES = {"string": str, "integer": int}
 
@@ -94,8 +165,6 @@ class KeepOnlyV1Id(RecordTransformation):
         stream_state: Optional[StreamState] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> None:
-        from source_personio.components import _is_entity, flatten_value
-
         if _is_entity(record) and isinstance(record.get("attributes"), dict) and "id" in record["attributes"]:
             found, value = True, record["attributes"]["id"]
         else:

@@ -85,7 +85,7 @@ def discovered() -> List[Dict[str, Any]]:
     from airbyte_cdk.test import entrypoint_wrapper
     from personio_sandbox.testing import Sandbox
 
-    from source_personio.components import clear_token_cache
+    from source_personio.auth import clear_token_cache
     from source_personio.source import SourcePersonio
 
     with Sandbox(employees=40, seed=1, rate_limits="off") as sandbox:

@@ -13,7 +13,7 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.state_builder import StateBuilder
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.components import validate_config
+from source_personio.config import validate_config
 from source_personio.run import _no_traceback_for_traced_errors
 from source_personio.source import SourcePersonio, check_catalog_and_state
 

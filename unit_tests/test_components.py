@@ -10,15 +10,12 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.components import (
-    BlankObjectsToNull,
-    PersonioTokenAuthenticator,
-    CustomReportRowsExtractor,
-    FlattenAttributes,
-    PersonioCursorPagination,
-    validate_base_url,
-    validate_config,
-)
+from source_personio.normalization import BlankObjectsToNull
+from source_personio.auth import PersonioTokenAuthenticator
+from source_personio.extractors import CustomReportRowsExtractor
+from source_personio.transformations import FlattenAttributes
+from source_personio.pagination import PersonioCursorPagination
+from source_personio.config import validate_base_url, validate_config
 
 
 def response(body) -> requests.Response:
@@ -177,26 +174,43 @@ def test_blank_objects_to_null_only_touches_object_and_list_fields():
 def test_workers_refreshing_the_same_stale_token_mint_only_once(config):
     """Several workers get a 401 for the same expired token and all ask for a refresh: one new token."""
     import threading
-    import time as _time
-
     from airbyte_cdk.test.mock_http import HttpMocker
 
     from personio_mocks import v1_auth_request, v1_token_response
-    from source_personio.components import _TOKEN_LOCKS
+    from source_personio.auth import _TOKEN_LOCKS
 
     auth = v1_auth_request()
     with HttpMocker() as http:
         http.post(auth, [v1_token_response("papi-1"), v1_token_response("papi-2"), v1_token_response("papi-3")])
         workers = [PersonioTokenAuthenticator(config=config, parameters={}, api_version="v1") for _ in range(3)]
         assert workers[0].token == "Bearer papi-1"
-        lock = _TOKEN_LOCKS[workers[0]._key]
+        key = workers[0]._key
+        lock = _TOKEN_LOCKS[key]
+        queued = threading.Condition()
+        waiting = []
+
+        class CountingLock:
+            """The token lock, counting the workers that queued up for it (each read the stale token first)."""
+
+            def __enter__(self):
+                with queued:
+                    waiting.append(1)
+                    queued.notify_all()
+                lock.acquire()
+
+            def __exit__(self, *exc):
+                lock.release()
+
+        _TOKEN_LOCKS[key] = CountingLock()
         lock.acquire()  # hold the refresh until every worker has seen the stale token and queued up
         threads = [threading.Thread(target=w.refresh_and_set_access_token) for w in workers]
         for t in threads:
             t.start()
-        _time.sleep(0.3)
+        with queued:
+            assert queued.wait_for(lambda: len(waiting) == len(threads), timeout=10)
         lock.release()
         for t in threads:
             t.join()
+        _TOKEN_LOCKS[key] = lock
         http.assert_number_of_calls(auth, 2)
     assert {w.token for w in workers} == {"Bearer papi-2"}

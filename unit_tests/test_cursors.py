@@ -11,11 +11,8 @@ from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor imp
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from source_personio.cursors import (
-    GlobalSubstreamCursor,
-    as_global_substream_cursor,
-    install_global_substream_cursors,
-)
+from source_personio.cdk_adaptations import CdkAdaptationError, PersonioComponentFactory, install_component_factory
+from source_personio.cursors import GlobalSubstreamCursor, as_global_substream_cursor
 from source_personio.source import SourcePersonio
 
 STATE = {
@@ -83,18 +80,22 @@ def test_global_substreams_get_the_global_substream_cursor(config):
     assert cursor._use_global_cursor is True
 
 
-def test_installing_twice_wraps_the_factory_once(config):
+def test_installing_twice_leaves_one_personio_factory(config):
     source = SourcePersonio(config=config)
-    create = source._constructor.create_concurrent_cursor_from_perpartition_cursor
-    assert install_global_substream_cursors(source) is True
-    assert source._constructor.create_concurrent_cursor_from_perpartition_cursor is create
+    assert type(source._constructor) is PersonioComponentFactory
+    install_component_factory(source)
+    assert type(source._constructor) is PersonioComponentFactory
 
 
-def test_another_cdk_layout_keeps_the_cdk_default():
-    class NoFactory:
-        pass
+def test_a_global_cursor_of_another_cdk_layout_stops_the_connector(config):
+    cursor = employments_cursor(config, cdk_default=True)
+    del cursor._semaphore_per_partition
+    with pytest.raises(CdkAdaptationError) as error:
+        as_global_substream_cursor(cursor)
+    assert "'global_substream_cursor'" in error.value.message and "_semaphore_per_partition" in error.value.message
 
-    assert install_global_substream_cursors(NoFactory()) is False
+
+def test_what_is_not_a_cdk_per_partition_cursor_is_left_as_it_is():
     not_a_cursor = object()
     assert as_global_substream_cursor(not_a_cursor) is not_a_cursor
 
@@ -285,21 +286,14 @@ def test_a_global_substream_starts_the_margin_before_the_previous_sync(config):
     assert start == ab_datetime_parse("2024-03-01T00:00:00Z") - dt.timedelta(seconds=60) - CLOCK_SKEW_MARGIN
 
 
-def test_installing_the_read_start_bound_twice_wraps_the_factory_once(config):
-    from source_personio.cursors import install_read_start_bounded_cursors
+def test_a_concurrent_cursor_of_another_cdk_layout_stops_the_connector():
+    from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 
-    source = SourcePersonio(config=config)
-    create = source._constructor.create_concurrent_cursor_from_datetime_based_cursor
-    assert install_read_start_bounded_cursors(source) is True
-    assert source._constructor.create_concurrent_cursor_from_datetime_based_cursor is create
+    from source_personio.cursors import as_read_start_bounded_cursor
 
-
-def test_another_cdk_layout_keeps_the_cdk_cursor():
-    from source_personio.cursors import as_read_start_bounded_cursor, install_read_start_bounded_cursors
-
-    class NoFactory:
-        pass
-
-    assert install_read_start_bounded_cursors(NoFactory()) is False
     not_a_cursor = object()
     assert as_read_start_bounded_cursor(not_a_cursor) is not_a_cursor
+    bare = ConcurrentCursor.__new__(ConcurrentCursor)  # a ConcurrentCursor without the attributes it is read by
+    with pytest.raises(CdkAdaptationError) as error:
+        as_read_start_bounded_cursor(bare)
+    assert "'read_start_bounded_state'" in error.value.message

@@ -5,7 +5,7 @@ import json
 
 import requests
 
-from source_personio.components import CustomReportColumnsExtractor, CustomReportRowsExtractor, parse_json_once
+from source_personio.extractors import CustomReportColumnsExtractor, CustomReportRowsExtractor, parse_json_once
 
 BODY = {
     "success": True,

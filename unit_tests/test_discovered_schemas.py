@@ -8,7 +8,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from personio_mocks import attr, json_response, mock_auth, mock_employee_attributes, read_stream, record_data, v1_employee, v1_list
-from source_personio.components import CoerceEmployeeWireQuirks
+from source_personio.normalization import CoerceEmployeeWireQuirks
 from source_personio.source import SourcePersonio
 from test_streams import employees_request
 

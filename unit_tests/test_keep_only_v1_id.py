@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from source_personio.components import FlattenAttributes
+from source_personio.transformations import FlattenAttributes
 from source_personio.transformations import KeepOnlyV1Id
 
 EMPLOYEE = {

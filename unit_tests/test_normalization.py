@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from airbyte_cdk.sources.utils.transform import TypeTransformer
-from source_personio.components import BlankObjectsToNull, CoerceEmployeeWireQuirks
+from source_personio.normalization import BlankObjectsToNull, CoerceEmployeeWireQuirks
 
 EMPLOYEE_SCHEMA = {
     "$schema": "https://json-schema.org/draft-07/schema#",

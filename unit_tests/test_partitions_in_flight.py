@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from source_personio.pacing import PartitionsInFlight, bound_partitions_in_flight
+from source_personio.cdk_adaptations import bound_partitions_in_flight
+from source_personio.pacing import PartitionsInFlight
 
 
 class FakePartition:

@@ -148,7 +148,7 @@ def raw_response(content: bytes) -> requests.Response:
 
 
 def test_a_response_body_is_parsed_once_and_shared_by_every_reader(monkeypatch):
-    from source_personio import components
+    from source_personio import extractors as components
 
     calls = []
     real_loads = components.orjson.loads
@@ -160,7 +160,7 @@ def test_a_response_body_is_parsed_once_and_shared_by_every_reader(monkeypatch):
 
 
 def test_a_body_that_is_not_json_raises_what_requests_raises():
-    from source_personio.components import parse_json_once
+    from source_personio.extractors import parse_json_once
 
     response = parse_json_once(raw_response(b'{"success": tr'))
     try:
@@ -172,7 +172,7 @@ def test_a_body_that_is_not_json_raises_what_requests_raises():
 
 
 def test_records_come_from_the_top_level_key_as_copies_of_the_parsed_page():
-    from source_personio.components import TopLevelRecordsExtractor, parse_json_once
+    from source_personio.extractors import TopLevelRecordsExtractor, parse_json_once
 
     extractor = TopLevelRecordsExtractor(field_name="_data", config={}, parameters={})
     response = parse_json_once(raw_response(b'{"_data": [{"id": "a"}, {"id": "b"}], "_meta": {"links": {}}}'))
@@ -185,7 +185,8 @@ def test_records_come_from_the_top_level_key_as_copies_of_the_parsed_page():
 
 
 def test_every_request_the_authenticator_signs_parses_its_response_once(config):
-    from source_personio.components import PersonioTokenAuthenticator, parse_json_once
+    from source_personio.auth import PersonioTokenAuthenticator
+    from source_personio.extractors import parse_json_once
 
     authenticator = PersonioTokenAuthenticator(config=config, parameters={}, api_version="v2")
     monkey_token = lambda: "t"  # noqa: E731

@@ -7,6 +7,7 @@ import requests
 import requests.sessions
 import requests.utils
 
+from source_personio import cdk_adaptations
 from source_personio import run as run_module
 
 
@@ -28,7 +29,7 @@ def test_proxies_from_the_environment_still_apply_to_every_request(monkeypatch, 
     requests.sessions.get_environ_proxies = requests.utils.get_environ_proxies
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "internal.example")
-    run_module.memoize_environment_proxies()
+    cdk_adaptations.memoize_environment_proxies()
     session = requests.Session()
     settings = session.merge_environment_settings("https://api.personio.de/v1/company/employees?limit=1", {}, None, None, None)
     assert settings["proxies"]["https"] == "http://proxy.example:3128"
@@ -47,7 +48,7 @@ def test_the_environment_is_scanned_once_per_host_not_per_request(monkeypatch, r
         return {"http": "http://proxy.example:3128"}
 
     requests.sessions.get_environ_proxies = counting
-    run_module.memoize_environment_proxies()
+    cdk_adaptations.memoize_environment_proxies()
     for page in range(5):
         proxies = requests.sessions.get_environ_proxies(f"http://127.0.0.1:8080/v2/persons?cursor={page}")
         proxies["http"] = "changed by a caller"

@@ -1,6 +1,6 @@
 """v1 salary attributes keep their currency in a column beside the amount (§10.5)."""
 
-from source_personio.components import FlattenAttributes
+from source_personio.transformations import FlattenAttributes
 
 
 def test_fix_salary_currency_is_a_column_beside_the_amount():

@@ -11,7 +11,7 @@ import requests_mock as rm
 from airbyte_cdk.models import FailureType
 
 from personio_mocks import BASE, CLIENT_SECRET, read_stream
-from source_personio.components import PersonioTokenAuthenticator
+from source_personio.auth import PersonioTokenAuthenticator
 from source_personio.source import SourcePersonio
 
 EVIL = "https://evil.example"
@@ -56,11 +56,14 @@ def test_a_redirect_to_another_host_never_carries_the_token(config):
         m.get(f"{BASE}/v1/company/document-categories", status_code=302, headers={"Location": f"{EVIL}/collect"})
         m.get(f"{EVIL}/collect", json={"success": True, "data": []})
         output = read_stream("document_categories", config, expecting_exception=True)
+    offered = [r for r in m.request_history if r.hostname == "api.personio.de" and r.path == "/v1/company/document-categories"]
+    assert offered, "the redirect was never served: this test would pass without testing anything"
+    assert "Authorization" in offered[0].headers  # the token went to the configured host only
+    assert [r.record.data for r in output.records] == []  # nothing from the redirect target was read as a record
     for request in evil_requests(m):
         assert "Authorization" not in request.headers, "the bearer token followed the redirect"
         assert "papi-" not in json.dumps(dict(request.headers))
     assert CLIENT_SECRET not in "".join(json.dumps(dict(r.headers)) + (r.text or "") for r in evil_requests(m))
-    del output
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
@@ -85,5 +88,7 @@ def test_check_does_not_send_credentials_through_a_cross_host_redirect(config):
         m.get(f"{BASE}/v1/company/employees", status_code=302, headers={"Location": f"{EVIL}/employees"})
         m.get(f"{EVIL}/employees", json={"success": True, "data": []})
         SourcePersonio(config=config).check(logging.getLogger("test"), config)
+    offered = [r for r in m.request_history if r.hostname == "api.personio.de" and r.path == "/v1/company/employees"]
+    assert offered, "check never asked the endpoint that redirects: this test would pass without testing anything"
     for request in evil_requests(m):
         assert "Authorization" not in request.headers

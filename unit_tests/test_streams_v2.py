@@ -314,7 +314,7 @@ def test_compensations_lookback_months_outside_0_to_24_is_a_config_error_naming_
     from airbyte_cdk.models import FailureType
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-    from source_personio.components import validate_config
+    from source_personio.config import validate_config
 
     with pytest.raises(AirbyteTracedException) as error:
         validate_config({**config, "compensations_lookback_months": value})
@@ -439,7 +439,7 @@ def test_missing_permission_log_filter_drops_only_403_failures():
     from airbyte_cdk.models import FailureType
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-    from source_personio.components import MissingPermissionLogFilter
+    from source_personio.permissions import MissingPermissionLogFilter
 
     def record(message, exc=None):
         return logging.LogRecord("airbyte", logging.ERROR, __file__, 1, message, (), (type(exc), exc, None) if exc else None)

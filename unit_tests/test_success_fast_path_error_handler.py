@@ -6,7 +6,7 @@ import requests
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.error_handlers.http_response_filter import HttpResponseFilter
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
-from source_personio.components import parse_json_once
+from source_personio.extractors import parse_json_once
 from source_personio.error_handling import NOT_JSON, SUCCESS_FALSE, SuccessFastPathErrorHandler
 
 PARAMETERS = {"name": "absences", "permission": "absences (GET /v1/company/time-offs)"}

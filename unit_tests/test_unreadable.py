@@ -9,7 +9,7 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
-from source_personio.unreadable import UnreadableResourceErrorHandler, classify, is_unreadable, missing_right_401
+from source_personio.permissions import UnreadableResourceErrorHandler, classify, is_unreadable, missing_right_401
 
 NOT_BOOKED = {"errors": [{"title": "Not Found", "detail": "The endpoint with /v2/recruiting/jobs was not found.",
                           "type": "https://developer.personio.de/reference/errors#apinot_found"}]}
