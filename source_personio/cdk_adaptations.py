@@ -26,7 +26,7 @@ catalog_schema_reuse         the read fetching the employees / per-report schema
 partitions_in_flight         partitions handed to workers in generator order, one endpoint hogging    test_partitions_in_flight.py
                              every worker
 dynamic_streams_switch       ``_dynamic_stream_configs`` always listing the custom reports            test_cdk_adaptations.py
-memoized_environment_proxies ``requests`` scanning the environment for proxies on every request       test_run_tuning.py
+memoized_environment_proxies ``requests`` scanning the environment for proxies on every request       test_run.py       
 ===========================  =======================================================================  ============================================
 
 The CDK names each one relies on are in :data:`ADAPTATIONS` (``module:attribute.path``). What is not in this table
@@ -211,7 +211,7 @@ ADAPTATIONS: Tuple[Adaptation, ...] = (
         replaces="requests scanning the environment for proxies before every request (not a CDK name: requests')",
         relies_on=("requests.sessions:get_environ_proxies",),
         parameters=(("requests.sessions:get_environ_proxies", ("url", "no_proxy")),),
-        pinned_by=("unit_tests/test_run_tuning.py",),
+        pinned_by=("unit_tests/test_run.py",),
     ),
 )
 

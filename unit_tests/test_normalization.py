@@ -7,6 +7,16 @@ import pytest
 
 from airbyte_cdk.sources.utils.transform import TypeTransformer
 from source_personio.normalization import BlankObjectsToNull, CoerceEmployeeWireQuirks
+import json
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from source_personio.normalization import BlankObjectsToNull
+from source_personio.auth import PersonioTokenAuthenticator
+from source_personio.extractors import CustomReportRowsExtractor
+from source_personio.transformations import FlattenAttributes
+from source_personio.pagination import PersonioCursorPagination
+from source_personio.config import validate_base_url, validate_config
 
 EMPLOYEE_SCHEMA = {
     "$schema": "https://json-schema.org/draft-07/schema#",
@@ -129,3 +139,20 @@ def test_the_plan_is_built_once_per_schema():
     for row in EMPLOYEE_ROWS:
         normalization.transform(copy.deepcopy(row), EMPLOYEE_SCHEMA)
     assert len(normalization._plans) == 1
+
+
+def test_blank_objects_to_null_only_touches_object_and_list_fields():
+    schema = {
+        "type": "object",
+        "properties": {
+            "department": {"type": ["null", "object"]},
+            "cost_centers": {"type": ["null", "array"]},
+            "preferred_name": {"type": ["null", "string"]},
+        },
+    }
+    record = {"department": "", "cost_centers": "", "preferred_name": ""}
+    BlankObjectsToNull().transform(record, schema)
+    assert record == {"department": None, "cost_centers": None, "preferred_name": ""}
+
+
+# ---------------------------------------------------------------- PersonioTokenAuthenticator

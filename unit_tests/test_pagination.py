@@ -22,6 +22,16 @@ from source_personio.pagination import (
     OverlappingPageNumberPagination,
     OverlappingRecordOffsetPagination,
 )
+import json
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from source_personio.normalization import BlankObjectsToNull
+from source_personio.auth import PersonioTokenAuthenticator
+from source_personio.extractors import CustomReportRowsExtractor
+from source_personio.transformations import FlattenAttributes
+from source_personio.pagination import PersonioCursorPagination
+from source_personio.config import validate_base_url, validate_config
 
 STREAMS: Dict[str, Dict[str, Any]] = {
     # stream: the mocked endpoint, how its offset counts, Personio's largest page, the record's key
@@ -270,3 +280,49 @@ def test_a_record_offset_step_back_overlaps_the_page_it_steps_back_from():
 def test_custom_report_pages_are_asked_for_with_page_and_limit_from_one():
     p = CustomReportPagination(config={}, parameters={})
     assert p.initial_token == {"page": 1, "limit": 1000}
+
+
+# ---------------------------------------------------------------- v2 cursors (PersonioCursorPagination)
+
+def response(body) -> requests.Response:
+    r = requests.Response()
+    r.status_code = 200
+    r._content = json.dumps(body).encode()
+    return r
+
+
+# ---------------------------------------------------------------- FlattenAttributes
+
+
+@pytest.fixture
+def cursor_pagination():
+    return PersonioCursorPagination(config={}, parameters={}, page_size=100)
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["https://api.personio.de/v2/attendance-periods?cursor=abc%3D%3D&limit=100", "/v2/attendance-periods?cursor=abc%3D%3D"],
+)
+def test_cursor_pagination_takes_the_cursor_from_absolute_and_relative_links(cursor_pagination, href):
+    body = {"_data": [{}], "_meta": {"links": {"next": {"href": href}}}}
+    assert cursor_pagination.next_page_token(response(body), 1, None, None) == "abc=="
+
+
+def test_cursor_pagination_stops_without_a_next_link(cursor_pagination):
+    body = {"_data": [{}], "_meta": {"links": {"self": {"href": "/v2/projects"}}}}
+    assert cursor_pagination.next_page_token(response(body), 1, None, "x") is None
+
+
+def test_cursor_pagination_re_requests_a_repeated_cursor_twice_then_fails_clearly(cursor_pagination):
+    """A next link repeating the cursor just read is retried (a glitch loses nothing), but never
+    followed forever and never taken as the end of the data (that would silently drop the rest)."""
+    body = {"_data": [{}], "_meta": {"links": {"next": {"href": "/v2/persons?cursor=same"}}}}
+    assert cursor_pagination.next_page_token(response(body), 1, None, "same") == "same"
+    assert cursor_pagination.next_page_token(response(body), 1, None, "same") == "same"
+    with pytest.raises(AirbyteTracedException) as error:
+        cursor_pagination.next_page_token(response(body), 1, None, "same")
+    assert "same cursor 3 times" in error.value.message
+    assert error.value.failure_type == FailureType.system_error
+
+
+# ---------------------------------------------------------------- CustomReportRowsExtractor

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any, Dict, List, Optional
 
 import pytest
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
 from personio_mocks import BASE, json_response, mock_auth, read_stream, record_data, v1_list
@@ -412,7 +412,14 @@ def test_a_stream_failing_for_another_reason_still_fails_the_sync(config, sleeps
         mock_auth(http, v1=False, v2=True)
         http.get(v2_request("/cost-centers", limit="100"), json_response({"errors": [{"title": "Bad request"}]}, 400))
         output = read_stream("cost_centers", config, expecting_exception=True)
-    assert output.errors
+    # the stream's own error: a 400 that names no missing module or right is the CDK's bad-request failure,
+    # not a skip (a skip would be a WARN "Skipped stream cost_centers: ..." and a config error)
+    (error,) = [e.trace.error for e in output.errors if e.trace.error.stream_descriptor is not None]
+    assert error.stream_descriptor.name == "cost_centers"
+    assert error.failure_type == FailureType.system_error
+    assert "HTTP Status Code: 400" in error.message
+    assert not [m for m in output.logs if m.log.message.startswith("Skipped stream cost_centers")]
+    assert output.records == []
 
 
 def test_check_fails_when_the_credential_may_read_nothing(config):

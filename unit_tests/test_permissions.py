@@ -1,4 +1,4 @@
-"""unreadable.py: Personio's answers for a module not booked or a right missing are told apart from other errors."""
+"""permissions.py: Personio's answers for a module not booked or a right missing are told apart from other errors."""
 
 from __future__ import annotations
 

@@ -1,11 +1,21 @@
-"""CustomReportRowsExtractor reads the body the error handler parsed, and leaves it as served."""
+"""extractors.py: Personio's envelopes and custom-report rows read from the body parsed once."""
+
+from __future__ import annotations
 
 import copy
 import json
-
 import requests
-
 from source_personio.extractors import CustomReportColumnsExtractor, CustomReportRowsExtractor, parse_json_once
+import pytest
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from source_personio.normalization import BlankObjectsToNull
+from source_personio.auth import PersonioTokenAuthenticator
+from source_personio.extractors import CustomReportRowsExtractor
+from source_personio.transformations import FlattenAttributes
+from source_personio.pagination import PersonioCursorPagination
+from source_personio.config import validate_base_url, validate_config
+
 
 BODY = {
     "success": True,
@@ -61,3 +71,32 @@ def test_a_body_that_is_not_json_has_no_rows():
     response.status_code = 200
     response._content = b'{"data": [{"type": "Report"'
     assert list(CustomReportRowsExtractor(config={}, parameters={}).extract_records(parse_json_once(response))) == []
+
+
+def response(body) -> requests.Response:
+    r = requests.Response()
+    r.status_code = 200
+    r._content = json.dumps(body).encode()
+    return r
+
+
+# ---------------------------------------------------------------- FlattenAttributes
+
+
+def test_custom_report_rows_point_in_time_have_empty_effective_date():
+    body = {
+        "data": [
+            {
+                "type": "Report",
+                "attributes": {
+                    "id": "r1",
+                    "type": "point_in_time",
+                    "items": [{"employee_id": 4, "attributes": [{"attribute_id": "salary_1", "data_type": "SALARY", "amount": "10", "employee_id": 4}]}],
+                },
+            }
+        ]
+    }
+    rows = list(CustomReportRowsExtractor(config={}, parameters={}).extract_records(response(body)))
+    assert rows == [
+        {"report_id": "r1", "report_type": "point_in_time", "employee_id": 4, "effective_date": "", "attributes": [{"attribute_id": "salary_1", "data_type": "SALARY", "amount": "10"}]}
+    ]

@@ -1,14 +1,12 @@
-"""Authentication, token reuse, re-auth on 401, and every error class a user can meet."""
+"""auth.py: one Personio token per API version, minted once, refreshed once on a 401, never shown."""
 
 from __future__ import annotations
 
 import json
-
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
-
 from personio_mocks import (
     BASE,
     CLIENT_SECRET,
@@ -25,6 +23,17 @@ from personio_mocks import (
     v2_token_response,
 )
 from source_personio.source import SourcePersonio
+import pytest
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from source_personio.normalization import BlankObjectsToNull
+from source_personio.auth import PersonioTokenAuthenticator
+from source_personio.extractors import CustomReportRowsExtractor
+from source_personio.transformations import FlattenAttributes
+from source_personio.pagination import PersonioCursorPagination
+from source_personio.config import validate_base_url, validate_config
+
 
 EMPLOYEES = HttpRequest(f"{BASE}/v1/company/employees", query_params={"limit": "100", "offset": "0"})
 CATEGORIES = HttpRequest(f"{BASE}/v1/company/document-categories")
@@ -138,73 +147,46 @@ def test_auth_429_is_retried_after_a_wait(config, sleeps):
     assert sleeps == [1.0]
 
 
-# ---------------------------------------------------------------- resource errors
+def test_workers_refreshing_the_same_stale_token_mint_only_once(config):
+    """Several workers get a 401 for the same expired token and all ask for a refresh: one new token."""
+    import threading
+    from airbyte_cdk.test.mock_http import HttpMocker
 
+    from personio_mocks import v1_auth_request, v1_token_response
+    from source_personio.auth import _TOKEN_LOCKS
 
-def test_429_without_retry_after_is_retried_with_exponential_backoff(config, sleeps):
+    auth = v1_auth_request()
     with HttpMocker() as http:
-        mock_auth(http)
-        http.get(
-            CATEGORIES,
-            [HttpResponse("{}", 429), HttpResponse("{}", 429), json_response(v1_list([{"id": 1, "type": "DocumentCategory", "attributes": {"name": "x"}}]))],
-        )
-        output = read_stream("document_categories", config)
-        http.assert_number_of_calls(CATEGORIES, 3)
-    assert [r["id"] for r in record_data(output)] == [1]
-    # retry_backoff_seconds=1: 1*2^1 and 1*2^2 seconds, plus the CDK's extra second
-    assert sleeps == [3, 5]
+        http.post(auth, [v1_token_response("papi-1"), v1_token_response("papi-2"), v1_token_response("papi-3")])
+        workers = [PersonioTokenAuthenticator(config=config, parameters={}, api_version="v1") for _ in range(3)]
+        assert workers[0].token == "Bearer papi-1"
+        key = workers[0]._key
+        lock = _TOKEN_LOCKS[key]
+        queued = threading.Condition()
+        waiting = []
 
+        class CountingLock:
+            """The token lock, counting the workers that queued up for it (each read the stale token first)."""
 
-def test_5xx_is_retried_a_bounded_number_of_times_then_fails_clearly(config, sleeps):
-    with HttpMocker() as http:
-        mock_auth(http)
-        http.get(CATEGORIES, HttpResponse(json.dumps({"success": False, "error": {"code": 500, "message": "boom"}}), 503))
-        output = read_stream("document_categories", config, expecting_exception=True)
-        http.assert_number_of_calls(CATEGORIES, 6)  # 1 try + 5 retries
-    assert output.records == []
-    assert output.errors
-    assert len(sleeps) == 5
-    assert failure_type_of(output, "server error (HTTP 5xx) on stream document_categories") == FailureType.transient_error
+            def __enter__(self):
+                with queued:
+                    waiting.append(1)
+                    queued.notify_all()
+                lock.acquire()
 
+            def __exit__(self, *exc):
+                lock.release()
 
-def _warnings(output):
-    return [m.log.message for m in output.logs if m.log.level.value == "WARN"]
-
-
-def test_v1_403_skips_the_stream_with_a_warning_naming_the_missing_permission(config):
-    with HttpMocker() as http:
-        mock_auth(http)
-        http.get(
-            CATEGORIES,
-            json_response({"success": False, "error": {"code": 403, "message": "Provided authorization is not valid"}}, 403),
-        )
-        output = read_stream("document_categories", config, expecting_exception=True)
-    assert output.records == []
-    message = next(m for m in _warnings(output) if m.startswith("Skipped stream document_categories:"))
-    assert "lacks access to document categories" in message
-    assert "Provided authorization is not valid" in message and "API credentials" in message
-    # it was the only selected stream: a sync of nothing is a config error, not a success
-    assert [e.trace.error.failure_type for e in output.errors] == [FailureType.config_error]
-    assert "may not read any of the selected streams" in output.errors[0].trace.error.message
-
-
-def test_v2_403_skips_the_stream_with_a_warning_naming_the_scope(config):
-    with HttpMocker() as http:
-        mock_auth(http, v1=False, v2=True)
-        http.get(
-            HttpRequest(f"{BASE}/v2/projects", query_params={"limit": "100"}),
-            json_response({"errors": [{"title": "Forbidden", "detail": "Missing scope personio:projects:read"}]}, 403),
-        )
-        output = read_stream("projects", config, expecting_exception=True)
-    assert any(m.startswith("Skipped stream projects:") and "Missing scope personio:projects:read" in m for m in _warnings(output))
-    assert [e.trace.error.failure_type for e in output.errors] == [FailureType.config_error]
-    assert "Missing scope personio:projects:read" in output.errors[0].trace.error.message
-
-
-def test_success_false_in_a_200_body_is_an_error_not_an_empty_page(config):
-    with HttpMocker() as http:
-        mock_auth(http)
-        http.get(CATEGORIES, json_response({"success": False, "error": {"code": 0, "message": "Something went wrong"}}, 200))
-        output = read_stream("document_categories", config, expecting_exception=True)
-    assert output.records == []
-    assert failure_type_of(output, "success=false for stream document_categories: Something went wrong") == FailureType.system_error
+        _TOKEN_LOCKS[key] = CountingLock()
+        lock.acquire()  # hold the refresh until every worker has seen the stale token and queued up
+        threads = [threading.Thread(target=w.refresh_and_set_access_token) for w in workers]
+        for t in threads:
+            t.start()
+        with queued:
+            assert queued.wait_for(lambda: len(waiting) == len(threads), timeout=10)
+        lock.release()
+        for t in threads:
+            t.join()
+        _TOKEN_LOCKS[key] = lock
+        http.assert_number_of_calls(auth, 2)
+    assert {w.token for w in workers} == {"Bearer papi-2"}

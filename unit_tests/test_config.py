@@ -1,21 +1,26 @@
-"""Bad input caught before any request (issue 7): config types, unknown streams, foreign state,
-and tracebacks kept out of user-facing log lines."""
+"""config.py: what a user can get wrong in the form is one config error; defaults and bounds come from the spec."""
 
 from __future__ import annotations
 
 import logging
 import sys
-
 import pytest
-
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.state_builder import StateBuilder
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-
 from source_personio.config import validate_config
 from source_personio.run import _no_traceback_for_traced_errors
 from source_personio.source import SourcePersonio, check_catalog_and_state
+import json
+import requests
+from airbyte_cdk.models import FailureType
+from source_personio.normalization import BlankObjectsToNull
+from source_personio.auth import PersonioTokenAuthenticator
+from source_personio.extractors import CustomReportRowsExtractor
+from source_personio.transformations import FlattenAttributes
+from source_personio.pagination import PersonioCursorPagination
+from source_personio.config import validate_base_url, validate_config
 
 
 @pytest.mark.parametrize(
@@ -76,3 +81,34 @@ def test_log_lines_about_unexpected_errors_keep_their_traceback():
     record = _record(KeyError("bug"))
     assert _no_traceback_for_traced_errors(record) is True
     assert record.exc_info is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.personio.de", "http://127.0.0.1:8080", "http://127.9.9.9:1", "http://localhost:9000", "http://[::1]:8000"],
+)
+def test_base_url_accepts_https_and_loopback_http(url):
+    assert validate_base_url(url) == url
+
+
+@pytest.mark.parametrize("url", ["http://api.personio.de", "http://10.0.0.1", "http://128.0.0.1", "ftp://127.0.0.1", "not a url"])
+def test_base_url_rejects_plain_http_to_other_hosts_and_junk(url):
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_base_url(url)
+    assert error.value.failure_type == FailureType.config_error
+
+
+def test_missing_client_secret_is_a_config_error_naming_the_field():
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_config({"client_id": "x"})
+    assert "client_secret" in error.value.message
+    assert error.value.failure_type == FailureType.config_error
+
+
+def test_out_of_range_num_workers_is_a_config_error():
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_config({"client_id": "x", "client_secret": "y", "num_workers": 500})
+    assert "num_workers" in error.value.message
+
+
+# ---------------------------------------------------------------- BlankObjectsToNull

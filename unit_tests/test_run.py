@@ -1,4 +1,4 @@
-"""run.py's process tuning: a longer GIL switch interval, proxy settings looked up once per host."""
+"""run.py: the console entry point's process tuning: a longer GIL switch interval, proxy settings looked up once per host."""
 
 import sys
 
