@@ -62,6 +62,29 @@ CHECK_PROBES: Tuple[Tuple[str, str, Mapping[str, Any], str, str], ...] = (
     ("v2", "/v2/reports", {"limit": 1}, "reports_v2_list, every report_v2_<name> stream", "the reports right (Report API v2)"),
 )
 
+# The streams no probe above names, and why check does not ask for them (unit_tests/test_access_check.py holds
+# this table and CHECK_PROBES against the manifest's streams).
+# Keyed by stream; each of these reads its own endpoint once per parent record, so a probe would need a parent id
+# (one more request per stream) -- its parent's list is probed, and a refusal at read time skips the stream with
+# one warning naming what is missing (permissions.PermissionSkippingRead).
+_PER_PARENT = "read once per {parent} from {path}; check probes the {parent} list only (a probe of its own would need a {parent} id)"
+NOT_PROBED: Mapping[str, str] = {
+    "custom_reports": _PER_PARENT.format(parent="report", path="/v1/company/custom-reports/reports/{id}"),
+    "employees_absences_balance": _PER_PARENT.format(parent="employee", path="/v1/company/employees/{id}/absences/balance"),
+    "employments": _PER_PARENT.format(parent="person", path="/v2/persons/{id}/employments"),
+    "absence_period_breakdowns": _PER_PARENT.format(parent="absence period", path="/v2/absence-periods/{id}/breakdowns"),
+    "recruiting_application_stage_transitions": _PER_PARENT.format(
+        parent="application", path="/v2/recruiting/applications/{id}/stage-transitions"
+    ),
+    "compensations": "read from /v2/compensations, whose filters need a month: check probes /v2/compensations/types "
+    "with the same scope (personio:compensations:read)",
+}
+
+
+def probed_streams(streams: str) -> List[str]:
+    """The stream names in a probe's ``streams`` text (without the ``every custom_report_<name> stream`` phrases)."""
+    return [name.strip() for name in streams.split(",") if name.strip() and not name.strip().startswith("every ")]
+
 
 @dataclass
 class CheckResult:

@@ -59,3 +59,67 @@ def test_recruiting_not_booked_is_listed_by_stream_and_check_succeeds(config):
     listed = status.message.split("cannot read", 1)[1]
     assert "recruiting_jobs: your Personio plan has no Recruiting module" in listed
     assert "recruiting_candidates" not in listed
+
+
+# ---------------------------------------------------------------- probes against the manifest
+
+
+def _manifest_streams():
+    """(stream name, its own endpoint, every endpoint it reads) for each stream of the manifest, endpoints as
+    ``/v1/...`` / ``/v2/...`` taken from the resolved manifest's requesters (parents and schema loaders included)."""
+    from source_personio.access_check import NOT_PROBED  # noqa: F401 (imported by the tests below)
+
+    config = {"client_id": "id", "client_secret": "s", "base_url": "http://127.0.0.1:1", "start_date": "2024-01-01"}
+    manifest = SourcePersonio(config=config).resolved_manifest
+
+    def endpoint(requester):
+        version = str(requester.get("url_base", "")).rstrip("/").rsplit("/", 1)[-1]
+        path = str(requester["path"])
+        if "{{ parameters.path }}" in path:
+            path = path.replace("{{ parameters.path }}", str((requester.get("$parameters") or {}).get("path")))
+        return f"/{version}/{path.lstrip('/')}"
+
+    def requesters(node):
+        if isinstance(node, dict):
+            if node.get("type") == "HttpRequester" and "path" in node:
+                yield node
+            for value in node.values():
+                yield from requesters(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from requesters(value)
+
+    streams = []
+    for stream in manifest["streams"]:
+        own = endpoint(stream["retriever"]["requester"])
+        streams.append((stream["name"], own, {endpoint(r) for r in requesters(stream)}))
+    return streams
+
+
+def test_every_stream_s_own_endpoint_is_probed_or_has_a_reason_in_the_table():
+    from source_personio.access_check import NOT_PROBED, probed_streams
+
+    probed = {(name, path) for _v, path, _p, streams, _w in CHECK_PROBES for name in probed_streams(streams)}
+    unexplained = [
+        (name, own) for name, own, _ in _manifest_streams() if (name, own) not in probed and name not in NOT_PROBED
+    ]
+    assert unexplained == []
+
+
+def test_every_probe_asks_an_endpoint_the_streams_it_names_read():
+    """A stream named by a probe of another endpoint is in NOT_PROBED, which says why that probe stands for it."""
+    from source_personio.access_check import NOT_PROBED, probed_streams
+
+    reads = {name: paths for name, _own, paths in _manifest_streams()}
+    for _version, path, _params, streams, _what in CHECK_PROBES:
+        names = probed_streams(streams)
+        assert names, path
+        for name in names:
+            assert name in reads, f"probe {path} names {name}, which the manifest has no stream of"
+            assert path in reads[name] or name in NOT_PROBED, f"probe {path} names {name}, which reads {sorted(reads[name])}"
+
+
+def test_the_not_probed_table_names_only_streams_of_the_manifest():
+    from source_personio.access_check import NOT_PROBED
+
+    assert set(NOT_PROBED) <= {name for name, _own, _paths in _manifest_streams()}

@@ -112,3 +112,67 @@ def test_out_of_range_num_workers_is_a_config_error():
 
 
 # ---------------------------------------------------------------- BlankObjectsToNull
+
+
+# ---------------------------------------------------------------- one source per value: the spec
+
+
+def _resolved_manifest():
+    from source_personio.source import SourcePersonio
+
+    config = {"client_id": "id", "client_secret": "s", "start_date": "2024-01-01"}
+    return SourcePersonio(config=config).resolved_manifest
+
+
+def test_every_default_the_code_reads_is_the_spec_s():
+    from source_personio import config as config_module
+
+    spec = _resolved_manifest()["spec"]["connection_specification"]["properties"]
+    assert config_module.DEFAULT_BASE_URL == spec["base_url"]["default"] == "https://api.personio.de"
+    assert config_module.retry_backoff_seconds({}) == spec["retry_backoff_seconds"]["default"]
+    assert config_module.num_workers({}) == spec["num_workers"]["default"]
+    assert config_module.pace_requests({}) is spec["pace_requests"]["default"] is True
+    assert config_module.pace_requests({"pace_requests": False}) is False
+
+
+def test_pace_requests_is_in_the_spec_with_a_description():
+    spec = _resolved_manifest()["spec"]["connection_specification"]["properties"]
+    assert spec["pace_requests"]["type"] == "boolean"
+    assert "rate limit" in spec["pace_requests"]["description"]
+
+
+def test_the_manifest_s_base_url_and_worker_defaults_are_the_spec_s():
+    """The manifest's Jinja expressions cannot import the spec: their literals are held against it here."""
+    import re
+
+    manifest = _resolved_manifest()
+    spec = manifest["spec"]["connection_specification"]["properties"]
+
+    def strings(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                yield from strings(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from strings(value)
+        elif isinstance(node, str):
+            yield node
+
+    url_bases = {s for s in strings(manifest["definitions"]) if "config.get('base_url')" in s or 'config["base_url"]' in s}
+    assert url_bases
+    for url_base in url_bases:
+        assert set(re.findall(r"https?://[^'\"]+", url_base)) <= {spec["base_url"]["default"]}, url_base
+    level = manifest["concurrency_level"]
+    assert level["max_concurrency"] == spec["num_workers"]["maximum"]
+    assert f", {spec['num_workers']['default']})" in level["default_concurrency"]
+
+
+def test_num_workers_outside_the_spec_s_bounds_is_a_config_error():
+    from source_personio.config import spec_property
+
+    bounds = spec_property("num_workers")
+    for value in (bounds["minimum"] - 1, bounds["maximum"] + 1):
+        with pytest.raises(AirbyteTracedException) as error:
+            validate_config({"client_id": "x", "client_secret": "y", "num_workers": value})
+        assert error.value.failure_type == FailureType.config_error
+        assert f"between {bounds['minimum']} and {bounds['maximum']}" in error.value.message
