@@ -128,3 +128,24 @@ def mock_employee_attributes(http_mocker: HttpMocker, attributes=(("id", "intege
     """The attribute list the employees schema is discovered from (GET /v1/company/employees/attributes)."""
     data = [{"key": key, "label": key.title(), "type": type_, "universal_id": None, "options": []} for key, type_ in attributes]
     http_mocker.get(HttpRequest(f"{BASE}/v1/company/employees/attributes"), json_response(v1_list(data)))
+
+
+# ---------------------------------------------------------------- requests and error traces shared by the tests
+
+EMPLOYEES = HttpRequest(f"{BASE}/v1/company/employees", query_params={"limit": "100", "offset": "0"})
+CATEGORIES = HttpRequest(f"{BASE}/v1/company/document-categories")
+
+
+def error_messages(output: EntrypointOutput) -> List[str]:
+    return [e.trace.error.message for e in output.errors]
+
+
+def failure_type_of(output: EntrypointOutput, fragment: str) -> Any:
+    """The failure type of the (first) error trace whose message contains fragment.
+
+    The CDK always ends a failed concurrent read with a summary trace typed config_error, so
+    tests look at the trace the connector itself raised."""
+    for e in output.errors:
+        if fragment in e.trace.error.message:
+            return e.trace.error.failure_type
+    raise AssertionError(f"no error trace mentions {fragment!r}: {error_messages(output)}")

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+
+import pytest
+import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 from personio_mocks import (
     BASE,
+    CATEGORIES,
     CLIENT_SECRET,
+    EMPLOYEES,
+    error_messages,
+    failure_type_of,
     json_response,
     mock_auth,
     mock_employee_attributes,
@@ -22,36 +31,15 @@ from personio_mocks import (
     v2_auth_request,
     v2_token_response,
 )
-from source_personio.source import SourcePersonio
-import pytest
-import requests
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from source_personio.normalization import BlankObjectsToNull
 from source_personio.auth import PersonioTokenAuthenticator
-from source_personio.extractors import CustomReportRowsExtractor
-from source_personio.transformations import FlattenAttributes
-from source_personio.pagination import PersonioCursorPagination
 from source_personio.config import validate_base_url, validate_config
+from source_personio.extractors import CustomReportRowsExtractor
+from source_personio.normalization import BlankObjectsToNull
+from source_personio.pagination import PersonioCursorPagination
+from source_personio.source import SourcePersonio
+from source_personio.transformations import FlattenAttributes
 
 
-EMPLOYEES = HttpRequest(f"{BASE}/v1/company/employees", query_params={"limit": "100", "offset": "0"})
-CATEGORIES = HttpRequest(f"{BASE}/v1/company/document-categories")
-
-
-def error_messages(output) -> list[str]:
-    return [e.trace.error.message for e in output.errors]
-
-
-def failure_type_of(output, fragment: str):
-    """The failure type of the (first) error trace whose message contains fragment.
-
-    The CDK always ends a failed concurrent read with a summary trace typed config_error, so
-    tests look at the trace the connector itself raised."""
-    for e in output.errors:
-        if fragment in e.trace.error.message:
-            return e.trace.error.failure_type
-    raise AssertionError(f"no error trace mentions {fragment!r}: {error_messages(output)}")
 
 
 # ---------------------------------------------------------------- tokens

@@ -4,13 +4,25 @@ fast path giving every response the manifest handler's resolution."""
 from __future__ import annotations
 
 import json
+from typing import Any, Dict, List
+
+import pytest
+import requests
 from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
+from airbyte_cdk.sources.declarative.requesters.error_handlers.http_response_filter import HttpResponseFilter
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+
 from personio_mocks import (
     BASE,
+    CATEGORIES,
     CLIENT_SECRET,
+    EMPLOYEES,
+    error_messages,
+    failure_type_of,
     json_response,
     mock_auth,
     mock_employee_attributes,
@@ -23,37 +35,11 @@ from personio_mocks import (
     v2_auth_request,
     v2_token_response,
 )
-from source_personio.source import SourcePersonio
-import pytest
-import requests
-from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
-from airbyte_cdk.sources.declarative.requesters.error_handlers.http_response_filter import HttpResponseFilter
-from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
-from source_personio.extractors import parse_json_once
 from source_personio.error_handling import NOT_JSON, SUCCESS_FALSE, SuccessFastPathErrorHandler
-from typing import Any, Dict, List
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
-from personio_mocks import BASE, json_response, mock_auth, mock_employee_attributes, read_stream, record_data, v1_employee, v1_list
+from source_personio.extractors import parse_json_once
+from source_personio.source import SourcePersonio
 
 
-EMPLOYEES = HttpRequest(f"{BASE}/v1/company/employees", query_params={"limit": "100", "offset": "0"})
-CATEGORIES = HttpRequest(f"{BASE}/v1/company/document-categories")
-
-
-def error_messages(output) -> list[str]:
-    return [e.trace.error.message for e in output.errors]
-
-
-def failure_type_of(output, fragment: str):
-    """The failure type of the (first) error trace whose message contains fragment.
-
-    The CDK always ends a failed concurrent read with a summary trace typed config_error, so
-    tests look at the trace the connector itself raised."""
-    for e in output.errors:
-        if fragment in e.trace.error.message:
-            return e.trace.error.failure_type
-    raise AssertionError(f"no error trace mentions {fragment!r}: {error_messages(output)}")
 
 
 # ---------------------------------------------------------------- tokens
