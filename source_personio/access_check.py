@@ -21,7 +21,7 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.config import retry_backoff_seconds
+from source_personio.config import backoff_wait, retry_backoff_seconds
 from source_personio.permissions import SETTINGS, Unreadable, classify, error_detail, missing_right_401
 
 # One cheap request per endpoint a stream starts from: (api version, path, query, streams that read it,
@@ -110,7 +110,7 @@ def run_probes(config: Mapping[str, Any], logger: logging.Logger, authenticators
     refused_401: Dict[str, List[Tuple[str, str, str]]] = {}
     readable_by_version: Dict[str, int] = {}
     session = requests.Session()
-    backoff = min(float(retry_backoff_seconds(config)), 5)
+    backoff = min(retry_backoff_seconds(config), 5)  # check answers within a form's patience
     for version, path, params, streams, what in CHECK_PROBES:
         authenticator = authenticators[version]
         response: Optional[requests.Response] = None
@@ -118,7 +118,7 @@ def run_probes(config: Mapping[str, Any], logger: logging.Logger, authenticators
         refreshed = False
         for attempt in range(4):
             if attempt and not refreshed:
-                time.sleep(backoff * 2 ** (attempt - 1))
+                time.sleep(backoff_wait(backoff, attempt))
             refreshed = False
             headers = {"Accept": "application/json", **personio_headers, **authenticator.get_auth_header()}
             try:

@@ -25,7 +25,7 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.config import retry_backoff_seconds, validate_base_url
+from source_personio.config import backoff_wait, retry_backoff_seconds, validate_base_url
 from source_personio.error_handling import personio_error_detail
 from source_personio.extractors import parse_json_once
 
@@ -155,7 +155,7 @@ class PersonioTokenAuthenticator(DeclarativeAuthenticator):
         last_problem = ""
         for attempt in range(self.max_attempts):
             if attempt:
-                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                time.sleep(backoff_wait(self.backoff_seconds, attempt))
             try:
                 # never follow a redirect: a 307/308 would re-send the client secret to wherever it points
                 response = requests.post(self.token_url, headers=headers, timeout=60, allow_redirects=False, **kwargs)

@@ -61,6 +61,13 @@ def retry_backoff_seconds(config: Optional[Mapping[str, Any]]) -> float:
     return float(config_value(config, "retry_backoff_seconds"))
 
 
+def backoff_wait(first_wait: float, retry: int) -> float:
+    """Seconds to wait before retry number ``retry`` (1, 2, ...): ``first_wait * 2^(retry - 1)``, the exponential
+    backoff of the manifest's ``ExponentialBackoffStrategy`` (``retry_backoff_seconds * 2^attempt``), used by the
+    retries the CDK does not make (token requests, check probes)."""
+    return float(first_wait) * 2 ** (retry - 1)
+
+
 def pace_requests(config: Optional[Mapping[str, Any]]) -> bool:
     """Whether requests are paced to Personio's rate limits (spec ``pace_requests``; only an explicit false turns
     it off)."""
