@@ -54,6 +54,8 @@ def test_the_runs_minted_tokens_and_read_records(run_outputs):
     assert len(tokens) >= 2  # v1 and v2 tokens were minted (each command is its own process)
     assert '"type": "RECORD"' in outputs["read"] or '"type":"RECORD"' in outputs["read"]
     assert "DEBUG" in outputs["read"]  # the debug level really was on
+    # the CDK's DEBUG line of each request prints its headers, Authorization included: the line a token would be in
+    assert "Making outbound API request" in outputs["read"] and "Authorization" in outputs["read"]
 
 
 @pytest.mark.parametrize("command", ["check", "discover", "read"])
