@@ -29,8 +29,9 @@ LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 @functools.lru_cache(maxsize=1)
 def _spec_properties() -> Mapping[str, Mapping[str, Any]]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster at start-up
     with open(MANIFEST_PATH, "r", encoding="utf-8") as handle:
-        manifest = yaml.safe_load(handle)
+        manifest = yaml.load(handle, Loader=loader)  # noqa: S506 (a safe loader)
     return manifest["spec"]["connection_specification"]["properties"]
 
 
