@@ -141,8 +141,20 @@ def pytest_runtest_teardown(item, nextitem):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        # an xdist worker: hand its reads outside any test to the controller (pytest_testnodedown)
+        workeroutput["reads_outside_any_test"] = [[e, p] for n, e, p in GUARD.reads if n is None]
+        return
     if GUARD.of(None) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist controller: a worker's reads outside any test count as this session's."""
+    for event, path in getattr(node, "workeroutput", {}).get("reads_outside_any_test", []):
+        GUARD.reads.append((None, event, path))
 
 
 def pytest_terminal_summary(terminalreporter):
