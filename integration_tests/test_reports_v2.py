@@ -1,4 +1,4 @@
-"""Issue 13: the Report API v2 streams (reports_v2_list, report_v2_<name>) against sandboxes of their own.
+"""The Report API v2 streams (reports_v2_list, report_v2_<name>) against sandboxes of their own.
 
 Ground truth: the sandbox's ``reports_v2`` / ``report_v2_rows`` / ``report_v2_columns`` (the data model, no
 paging) and, for the v1/v2 comparison, the v1 ``custom_report_rows`` of the same company."""

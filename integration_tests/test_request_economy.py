@@ -1,4 +1,4 @@
-"""Request economy (issue 6) against a sandbox of its own: a full sync of every stream makes exactly
+"""Request economy against a sandbox of its own: a full sync of every stream makes exactly
 the fewest requests that return its records -- per endpoint, ``ceil(records / largest page)`` from the
 sandbox's own dataset sizes (a list whose size is a multiple of the page size included: no empty page
 after it), one token per API version -- and an incremental sync right after it, with nothing changed,
@@ -7,7 +7,7 @@ costs one request per incremental stream plus the minimal pages of the full-refr
 Documented exceptions, asserted as such: five lists are read twice in a full sync because a second
 stream needs them as its parent (employees -> balances, custom reports -> report rows, persons ->
 employments, absence periods -> breakdowns, applications -> stage transitions); balances read every
-employee on every sync (issue 3: Personio has no changed-since filter for balances; they are a
+employee on every sync (Personio has no changed-since filter for balances; they are a
 full-refresh stream). Deliberate re-reads of an incremental sync: employments ask every person on every
 sync (Personio does not promise that an employment change moves its person's updated_at), and
 compensations re-read the months from compensations_lookback_months (default 3) before the state.
