@@ -33,17 +33,6 @@ from source_personio.source import SourcePersonio
 
 EMPLOYEES = int(os.environ.get("PERSONIO_IT_EMPLOYEES", "40"))
 INCREMENTAL_STREAMS = ("employees", "absences", "attendances")
-ALL_STREAMS = (
-    "employees",
-    "absence_types",
-    "absences",
-    "attendances",
-    "projects",
-    "document_categories",
-    "custom_reports_list",
-    "custom_reports",
-    "employees_absences_balance",
-)
 
 
 @pytest.fixture(scope="session")

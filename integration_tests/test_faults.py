@@ -26,6 +26,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
 import source_personio.source as source_module
+from expected_requests import page_number_pages, record_offset_pages
 from expected_rows import v1_id
 from sandbox_helpers import records_by_stream, run_read
 from source_personio.components import clear_token_cache
@@ -41,22 +42,6 @@ PATHS = {
     "document_categories": "/v1/company/document-categories",
 }
 FAULT_PATH = {s: p.split("?")[0] for s, p in PATHS.items()}
-
-
-# The fewest requests of a v1 list read without faults. Its pages overlap by one record on purpose
-# (docs/personio.md, "How v1 paging survives changes"): record offsets add size - 1 new records per
-# page after the first; page numbers cover [(page - 1) * limit, page * limit) for some limit <= size,
-# each page starting at or before the last position read (exhaustive over the limits).
-def record_offset_pages(n: int, size: int) -> int:
-    return 1 if n <= size else 1 + -(-(n - size) // (size - 1))
-
-
-def page_number_pages(n: int, size: int) -> int:
-    frontier, requests = {min(n, size)}, 1
-    while max(frontier) < n:
-        frontier = {((end - 1) // limit + 1) * limit for end in frontier for limit in range(1, size + 1)}
-        requests += 1
-    return requests
 
 
 def fewest_pages(stream: str, n: int) -> int:

@@ -16,7 +16,6 @@ compensations re-read the months from compensations_lookback_months (default 3) 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import tempfile
 from collections import Counter
@@ -28,6 +27,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
+from expected_requests import page_number_pages, pages, record_offset_pages
 from sandbox_helpers import final_states, run_read
 from source_personio.components import clear_token_cache
 from source_personio.source import SourcePersonio
@@ -36,27 +36,6 @@ from source_personio.source import SourcePersonio
 EMPLOYEES = 100
 START_DATE = "2026-10-18"
 AUTH = {"POST /v1/auth": 1, "POST /v2/auth/token": 1}
-
-
-def pages(n: int, size: int) -> int:
-    return max(1, math.ceil(n / size))
-
-
-# v1 offset-paged lists overlap consecutive pages by one record on purpose (the proof that two pages
-# join while the list may change; docs/personio.md "How v1 paging survives changes").
-def record_offset_pages(n: int, size: int) -> int:
-    """The first page holds ``size`` records, every further one ``size - 1`` new ones."""
-    return 1 if n <= size else 1 + math.ceil((n - size) / (size - 1))
-
-
-def page_number_pages(n: int, size: int) -> int:
-    """Fewest ``(page, limit <= size)`` requests covering ``n`` positions, each starting at or before
-    the last position covered (exhaustive over every limit reachable at each step)."""
-    frontier, requests = {min(n, size)}, 1
-    while max(frontier) < n:
-        frontier = {((end - 1) // limit + 1) * limit for end in frontier for limit in range(1, size + 1)}
-        requests += 1
-    return requests
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +104,11 @@ def compensation_requests(sb, since: dt.date) -> int:
 
 
 def minimal_full_sync(sb) -> Counter:
+    """The fewest requests of a full sync of every stream, per endpoint: record counts from the sandbox, page
+    sizes Personio's documented maxima (employees 100, persons and employments 50, breakdowns 28, absence and
+    attendance periods 100, recruiting lists 200, custom report rows 1,000 employees, time-offs and time-off
+    types at Personio's default of 200) or, where Personio states none (projects, legal entities, org units,
+    cost centers, workplaces, compensations, reports v2), the sandbox's."""
     d = lambda path: len(sb.dataset(path))  # noqa: E731
     absence_periods = sb.dataset(f"/v2/absence-periods?updated_at.gte={START_DATE}T00:00:00")
     persons = sb.dataset("/v2/persons")
