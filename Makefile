@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml requirements.lock
 demo: setup
 	$(PY) scripts/demo.py $(DEMO_ARGS)
 
-## make test: the whole suite (sandbox, unit, integration, container tests)
+## make test: the whole suite (sandbox, unit, integration, container tests), one module per worker process
+## (most of the suite waits on sandbox rate limits and subprocesses, so 3 workers fit 2 cores; TEST_WORKERS=0: serial)
+TEST_WORKERS ?= 3
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## make test-newest-cdk: the unit suite against the newest airbyte-cdk 7.x from PyPI (the pin, 7.39.1, is what
 ## ships), in a venv of its own ($(NEWEST_CDK_VENV)); prints the CDK version it ran against

@@ -141,8 +141,20 @@ def pytest_runtest_teardown(item, nextitem):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        # an xdist worker: hand its reads outside any test to the controller (pytest_testnodedown)
+        workeroutput["reads_outside_any_test"] = [[e, p] for n, e, p in GUARD.reads if n is None]
+        return
     if GUARD.of(None) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist controller: a worker's reads outside any test count as this session's."""
+    for event, path in getattr(node, "workeroutput", {}).get("reads_outside_any_test", []):
+        GUARD.reads.append((None, event, path))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -161,14 +173,16 @@ def pytest_terminal_summary(terminalreporter):
 # The CDK logs through the "airbyte" logger and the CDK's test helpers (entrypoint_wrapper) read those lines
 # from a handler on the root logger. A library that reconfigures that logger in-process (PyAirbyte, whose
 # package is also called "airbyte", sets propagate=False on it) silently empties every later test's log
-# messages, so a test that changes it fails here, naming the change, and the logger is put back.
+# messages, so a test that stops the logger propagating (or disables it) fails here, naming the change.
+# Its level, handlers and filters are put back after every test without failing it: a read with --debug
+# legitimately lowers the level to DEBUG.
 
 
 def _airbyte_logger_settings():
     import logging
 
     log = logging.getLogger("airbyte")
-    return {"propagate": log.propagate, "level": log.level, "disabled": log.disabled,
+    return {"propagate": log.propagate, "disabled": log.disabled, "level": log.level,
             "handlers": list(log.handlers), "filters": list(log.filters)}
 
 
@@ -179,11 +193,13 @@ def _airbyte_logger_is_left_as_found():
     before = _airbyte_logger_settings()
     yield
     after = _airbyte_logger_settings()
-    if after != before:
-        log = logging.getLogger("airbyte")
-        log.propagate, log.disabled = before["propagate"], before["disabled"]
-        log.setLevel(before["level"])
-        log.handlers[:], log.filters[:] = before["handlers"], before["filters"]
-        changed = sorted(k for k in before if before[k] != after[k])
+    if after == before:
+        return
+    log = logging.getLogger("airbyte")
+    log.propagate, log.disabled = before["propagate"], before["disabled"]
+    log.setLevel(before["level"])
+    log.handlers[:], log.filters[:] = before["handlers"], before["filters"]
+    harmful = [k for k in ("propagate", "disabled") if before[k] != after[k]]
+    if harmful:
         pytest.fail("the test changed the 'airbyte' logger (%s); later tests would lose its log lines"
-                    % ", ".join("%s: %r -> %r" % (k, before[k], after[k]) for k in changed), pytrace=False)
+                    % ", ".join("%s: %r -> %r" % (k, before[k], after[k]) for k in harmful), pytrace=False)

@@ -1,14 +1,24 @@
 """Integration tests run the connector in-process against one sandbox started for the session.
 
-Ground truth comes from the sandbox itself (``Sandbox.dataset(path)``: the records exactly as
-Personio's list endpoints serve them). ``personio_view`` turns those raw Personio records into
-what a user expects to see in a flat table, independently of the connector's own code.
+The shared builders of requests and answers: the session sandbox and its config, an in-process read of a
+catalog (``run_read``), a run of the ``source-personio`` command line (``Cli``, ``write``,
+``full_refresh_catalog``), a direct Personio call as a user's script would make it (``personio_get``), and the
+comparison helpers (``records_by_stream``, ``final_states``, ``by_key``, ``without_nulls``).
+
+Ground truth comes from the sandbox (``Sandbox.truth(resource)``: its data model; ``Sandbox.dataset(path)``:
+a list as Personio serves it); the expected table rows of v1 records are stated in ``expected_rows.py``.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import pytest
@@ -23,17 +33,6 @@ from source_personio.source import SourcePersonio
 
 EMPLOYEES = int(os.environ.get("PERSONIO_IT_EMPLOYEES", "40"))
 INCREMENTAL_STREAMS = ("employees", "absences", "attendances")
-ALL_STREAMS = (
-    "employees",
-    "absence_types",
-    "absences",
-    "attendances",
-    "projects",
-    "document_categories",
-    "custom_reports_list",
-    "custom_reports",
-    "employees_absences_balance",
-)
 
 
 @pytest.fixture(scope="session")
@@ -79,30 +78,7 @@ def final_states(output: EntrypointOutput) -> List[AirbyteStateMessage]:
     return list(last.values())
 
 
-# ------------------------------------------------------------------ expected values
-
-
-def personio_view(value: Any) -> Any:
-    """Personio v1 -> flat: {label, value, ...} attribute objects become their value and
-    {"type": ..., "attributes": {...}} entities become a plain object (top-level keys kept); an attribute
-    with a currency also gives <key>_currency."""
-    if isinstance(value, list):
-        return [personio_view(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "value" in value and "label" in value:
-        if value.get("type") == "tags" and isinstance(value["value"], str):
-            # a tags attribute is one comma-separated string on the wire, a list of tags in the table
-            return [tag for tag in value["value"].split(",") if tag]
-        return personio_view(value["value"])
-    if "type" in value and isinstance(value.get("attributes"), dict):
-        flat = {k: personio_view(v) for k, v in value.items() if k not in ("type", "attributes")}
-        flat.update({k: personio_view(v) for k, v in value["attributes"].items()})
-        # a salary attribute's currency is a column beside the amount (fix_salary_currency, §10.5)
-        flat.update({f"{k}_currency": v["currency"] for k, v in value["attributes"].items()
-                     if isinstance(v, dict) and "value" in v and "label" in v and "currency" in v})
-        return flat
-    return {k: personio_view(v) for k, v in value.items()}
+# ------------------------------------------------------------------ comparing records
 
 
 def without_nulls(value: Any) -> Any:
@@ -115,27 +91,6 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
-def report_rows(report_id: str, report_type: str, items: List[Dict[str, Any]]) -> Dict[tuple, Dict[str, Any]]:
-    rows: Dict[tuple, Dict[str, Any]] = {}
-    for item in items:
-        employee_id = item["employee_id"]
-        if "historical_attributes" in item:
-            for cell in item["historical_attributes"]:
-                key = (report_id, employee_id, cell.get("effective_date") or "")
-                row = rows.setdefault(key, {"report_id": report_id, "report_type": report_type, "employee_id": employee_id, "effective_date": key[2], "attributes": []})
-                row["attributes"].append({k: v for k, v in cell.items() if k not in ("employee_id", "effective_date")})
-        else:
-            key = (report_id, employee_id, "")
-            rows[key] = {
-                "report_id": report_id,
-                "report_type": report_type,
-                "employee_id": employee_id,
-                "effective_date": "",
-                "attributes": [{k: v for k, v in c.items() if k not in ("employee_id", "effective_date")} for c in item.get("attributes") or []],
-            }
-    return rows
-
-
 def by_key(records, *key):
     """Records keyed by their primary key (nulls dropped, as the CDK emits them); a repeated key fails."""
     out = {}
@@ -144,3 +99,72 @@ def by_key(records, *key):
         assert k not in out, f"duplicate primary key {k}"
         out[k] = without_nulls(record)
     return out
+
+
+# ------------------------------------------------------------------ the command line, as users run it
+
+BIN = str(Path(sys.executable).with_name("source-personio"))
+
+
+class Cli:
+    """One run of the ``source-personio`` command line: its Airbyte messages by type."""
+
+    def __init__(self, args: List[str], timeout: int = 900):
+        done = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout)
+        self.returncode = done.returncode
+        self.stderr = done.stderr
+        self.messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+    def of(self, kind: str) -> List[Dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == kind]
+
+    @property
+    def errors(self) -> List[Dict[str, Any]]:
+        return [m["trace"]["error"] for m in self.of("TRACE") if m["trace"]["type"] == "ERROR"]
+
+    def logs(self, level: str) -> List[str]:
+        return [m["log"]["message"] for m in self.of("LOG") if m["log"]["level"] == level]
+
+    def records(self) -> Dict[str, List[Dict[str, Any]]]:
+        out: Dict[str, List[Dict[str, Any]]] = {}
+        for m in self.of("RECORD"):
+            out.setdefault(m["record"]["stream"], []).append(m["record"]["data"])
+        return out
+
+
+def write(path: Path, value: Any) -> str:
+    """Write ``value`` as JSON (a config, catalog or state file) and return its path."""
+    path.write_text(json.dumps(value))
+    return str(path)
+
+
+def full_refresh_catalog(streams: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {"streams": [{"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for s in streams]}
+
+
+# ------------------------------------------------------------------ Personio called directly
+
+
+def _v1_token(sandbox) -> str:
+    body = json.dumps({"client_id": sandbox.client_id, "client_secret": sandbox.client_secret}).encode()
+    request = urllib.request.Request(sandbox.url + "/v1/auth", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())["data"]["token"]
+
+
+def personio_get(sandbox, path: str) -> Any:
+    """GET a v1 path with the sandbox's default credential and return the body's ``data`` (for lists the
+    sandbox has no dataset/truth endpoint for)."""
+    request = urllib.request.Request(sandbox.url + path, headers={"Authorization": f"Bearer {_v1_token(sandbox)}"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())["data"]
+
+
+def personio_status(sandbox, path: str) -> int:
+    """The HTTP status the sandbox answers the default credential on a v1 path."""
+    request = urllib.request.Request(sandbox.url + path, headers={"Authorization": f"Bearer {_v1_token(sandbox)}"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code

@@ -1,4 +1,4 @@
-"""Bad input through the real command line (issue 7): what a user sees for each mistake.
+"""Bad input through the real command line: what a user sees for each mistake.
 
 Every case gives one clear, human message with the Airbyte failure type a platform acts on
 (``config_error`` = the user must fix something) and a non-zero exit; never a Python traceback
@@ -208,7 +208,7 @@ def test_wrong_credentials_fail_check_and_read_with_an_actionable_message(bsb, t
 @pytest.mark.timeout(120)
 def test_a_credential_without_a_scope_is_told_which_scope_is_missing(bsb, tmp_path):
     """A revoked v2 scope: check passes for the rest but names the scope; the stream that needs
-    it is skipped with a warning naming the scope (issue 5's choice, so other streams still sync)."""
+    it is skipped with a warning naming the scope (so the other streams still sync)."""
     config = bsb.config(client_id=RESTRICTED["client_id"], client_secret=RESTRICTED["client_secret"], retry_backoff_seconds=0.05, start_date="2026-10-25")
     check = cli(tmp_path, "check", config)
     assert check.status and "personio:projects:read" in check.status["message"]

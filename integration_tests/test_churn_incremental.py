@@ -30,7 +30,8 @@ import pytest
 from airbyte_cdk.models import SyncMode
 from personio_sandbox.testing import Sandbox
 
-from sandbox_helpers import final_states, personio_view, run_read, without_nulls
+from expected_rows import v1_row_from_wire
+from sandbox_helpers import final_states, run_read, without_nulls
 from source_personio.auth import clear_token_cache
 
 EMPLOYEES = 120  # employees and persons span several pages (100 / 50 per page)
@@ -85,7 +86,7 @@ def _period_in_scope(record, sb) -> bool:
 SPECS: Dict[str, Spec] = {
     "employees": Spec("employees", ("id",), "/v1/company/employees", 100, [_mix("employees")], v1=True),
     "absences": Spec(
-        "absences", ("id",), "/v1/company/time-offs", 200, [_mix("absences")], v1=True, in_scope=lambda r, sb: _since_start(personio_view(r))
+        "absences", ("id",), "/v1/company/time-offs", 200, [_mix("absences")], v1=True, in_scope=lambda r, sb: _since_start(v1_row_from_wire("absences", r))
     ),
     "attendances": Spec(
         "attendance_periods",
@@ -172,7 +173,7 @@ def truth_in_scope(sb, stream: str) -> Dict[Tuple, Dict[str, Any]]:
     for record in records:
         if not spec.in_scope(record, sb):
             continue
-        view = without_nulls(personio_view(record) if spec.v1 else record)
+        view = without_nulls(v1_row_from_wire(stream, record) if spec.v1 else record)
         out[tuple(view[k] for k in spec.pk)] = view
     return out
 

@@ -1,4 +1,4 @@
-"""Deletions (issue 7): Personio has no deleted-records feed, so an incremental sync can never
+"""Deletions: Personio has no deleted-records feed, so an incremental sync can never
 report a deletion; a full refresh (or a state reset) returns exactly what exists now.
 
 This is the reconciliation documented in README.md ("Reconciling deletions"): periodically run
@@ -15,7 +15,8 @@ import pytest
 from airbyte_cdk.models import SyncMode
 from personio_sandbox.testing import Sandbox
 
-from sandbox_helpers import final_states, personio_view, records_by_stream, run_read
+from expected_rows import v1_id
+from sandbox_helpers import final_states, records_by_stream, run_read
 from source_personio.auth import clear_token_cache
 
 SINCE = "2020-01-01"
@@ -35,7 +36,7 @@ def dsb():
 
 
 def truth(sb) -> Dict[str, Set[Any]]:
-    return {s: {personio_view(r)["id"] for r in sb.dataset(PATHS[s])} for s in STREAMS}
+    return {s: {v1_id(r) for r in sb.dataset(PATHS[s])} for s in STREAMS}
 
 
 def ids(output) -> Dict[str, Set[Any]]:

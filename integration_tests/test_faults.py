@@ -1,4 +1,4 @@
-"""Fault matrix (issue 7): every fault Personio is known to produce, injected by the sandbox.
+"""Fault matrix: every fault Personio is known to produce, injected by the sandbox.
 
 For each fault the read either completes with exactly the ground-truth primary keys (nothing
 missing, nothing invented) or fails after a bounded number of requests with a clear error:
@@ -6,7 +6,8 @@ never a silent gap, never an endless loop (every test has a hard pytest timeout)
 
 One module sandbox of 230 employees: employees span three v1 record-offset pages of 100,
 absences five v1 page-number pages of 200; attendances are limited by start_date to ~57 v2
-cursor pages.
+cursor pages. The last section injects the same kinds of faults into the session sandbox (40 employees) and
+checks that records still match the discovered schema when nested objects come blank or unexpected.
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List
 
+import jsonschema
 import pytest
 import yaml
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
 import source_personio.source as source_module
-from sandbox_helpers import personio_view, records_by_stream, run_read
+from expected_requests import page_number_pages, record_offset_pages
+from expected_rows import v1_id
+from sandbox_helpers import records_by_stream, run_read
 from source_personio.auth import clear_token_cache
+from source_personio.source import SourcePersonio
 
 ATTENDANCE_SINCE = "2026-10-20"
 PATHS = {
@@ -36,22 +42,6 @@ PATHS = {
     "document_categories": "/v1/company/document-categories",
 }
 FAULT_PATH = {s: p.split("?")[0] for s, p in PATHS.items()}
-
-
-# The fewest requests of a v1 list read without faults. Its pages overlap by one record on purpose
-# (docs/personio.md, "How v1 paging survives changes"): record offsets add size - 1 new records per
-# page after the first; page numbers cover [(page - 1) * limit, page * limit) for some limit <= size,
-# each page starting at or before the last position read (exhaustive over the limits).
-def record_offset_pages(n: int, size: int) -> int:
-    return 1 if n <= size else 1 + -(-(n - size) // (size - 1))
-
-
-def page_number_pages(n: int, size: int) -> int:
-    frontier, requests = {min(n, size)}, 1
-    while max(frontier) < n:
-        frontier = {((end - 1) // limit + 1) * limit for end in frontier for limit in range(1, size + 1)}
-        requests += 1
-    return requests
 
 
 def fewest_pages(stream: str, n: int) -> int:
@@ -66,7 +56,7 @@ def fsb():
 
 @pytest.fixture(scope="module")
 def truth(fsb) -> Dict[str, List[Any]]:
-    return {stream: sorted(personio_view(r)["id"] for r in fsb.dataset(path)) for stream, path in PATHS.items()}
+    return {stream: sorted(v1_id(r) for r in fsb.dataset(path)) for stream, path in PATHS.items()}
 
 
 @pytest.fixture
@@ -172,15 +162,6 @@ def test_slow_responses_are_waited_for_and_every_record_arrives(sb, truth):
     assert_exact(output, "absences", truth)
     pages = fewest_pages("absences", len(truth["absences"]))
     assert requests_to(sb, "/v1/company/time-offs") == pages  # waited for, not abandoned and retried
-
-
-def test_every_requester_has_connect_and_read_timeouts():
-    """Without a timeout the CDK (requests) waits forever on a server that stops answering."""
-    manifest = yaml.safe_load(Path(source_module.MANIFEST_PATH).read_text())
-    for name in ("requester_v1", "requester_v2"):
-        requester = manifest["definitions"][name]
-        assert 0 < requester["connect_timeout_in_seconds"] <= 60, name
-        assert 0 < requester["read_timeout_in_seconds"] <= 300, name
 
 
 @pytest.fixture
@@ -315,3 +296,64 @@ def test_unexpected_record_shapes_lose_no_record(sb, truth, kind, stream):
     sb.set_faults([{"kind": kind, "path": FAULT_PATH[stream]}])
     output = run_read(config_for(sb, stream), [stream])
     assert_exact(output, stream, truth)
+
+
+# ------------------------------------------------------------------ the same faults on the session sandbox (40 employees)
+
+
+@pytest.fixture
+def faults(sandbox):
+    sandbox.reset_stats()
+    yield sandbox
+    sandbox.clear_faults()
+
+
+def ids(records):
+    return sorted(r["id"] for r in records)
+
+
+def test_429s_without_retry_after_are_retried_and_nothing_is_lost(faults, config):
+    faults.set_faults([{"kind": "429", "path": "/v1/company/employees", "count": 2}])
+    output = run_read(config, ["employees"])
+    assert not output.errors
+    assert ids(records_by_stream(output)["employees"]) == sorted(e["attributes"]["id"]["value"] for e in faults.dataset("/v1/company/employees"))
+    assert faults.stats()["statuses"].get("429", 0) + faults.stats()["statuses"].get(429, 0) >= 2
+
+
+def test_5xx_mid_pagination_is_retried_and_nothing_is_lost(faults, config):
+    faults.set_faults([{"kind": "status", "status": 502, "path": "/v2/attendance-periods", "after": 3, "count": 2}])
+    output = run_read(config, ["attendances"])
+    assert not output.errors
+    assert ids(records_by_stream(output)["attendances"]) == ids(faults.dataset("/v2/attendance-periods"))
+
+
+def test_expired_token_is_replaced_once_and_the_read_completes(faults, config):
+    faults.set_faults([{"kind": "token_expiry", "path": "/v1/company/document-categories", "count": 1}])
+    output = run_read(config, ["document_categories", "absence_types"])
+    assert not output.errors
+    assert len(records_by_stream(output)["document_categories"]) == len(faults.dataset("/v1/company/document-categories"))
+    assert faults.stats()["requests"]["POST /v1/auth"] == 2
+
+
+def test_a_v2_next_link_repeating_its_cursor_does_not_loop_forever(faults, config):
+    faults.set_faults([{"kind": "repeat_cursor", "path": "/v2/attendance-periods", "after": 2, "count": 1}])
+    output = run_read(config, ["attendances"])
+    requests = faults.stats()["requests"]["GET /v2/attendance-periods"]
+    assert requests <= len(faults.dataset("/v2/attendance-periods")) // 100 + 2
+    assert not output.errors
+
+
+@pytest.mark.parametrize("kind", ["null_objects", "empty_string_objects", "unknown_fields"])
+def test_blank_or_unexpected_nested_objects_still_match_the_schema(faults, config, kind):
+    faults.set_faults([{"kind": kind, "path": "/v1/company/employees"}, {"kind": kind, "path": "/v1/company/time-offs"}])
+    output = run_read(config, ["employees", "absences"])
+    assert not output.errors, [e.trace.error.message for e in output.errors]
+    catalog = discover(SourcePersonio(config=config), config).catalog.catalog
+    schemas = {s.name: s.json_schema for s in catalog.streams}
+    records = records_by_stream(output)
+    assert len(records["employees"]) == len(faults.dataset("/v1/company/employees"))
+    for stream in ("employees", "absences"):
+        validator = jsonschema.Draft7Validator(schemas[stream])
+        for record in records[stream]:
+            errors = list(validator.iter_errors(record))
+            assert not errors, f"{stream}: {errors[0].message}"

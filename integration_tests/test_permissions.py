@@ -1,5 +1,6 @@
 """A credential without some scopes: the streams it may not read are skipped with a warning naming
-the missing scope, everything else syncs, and the sync ends successfully."""
+the missing scope, everything else syncs, and the sync ends successfully; check succeeds and names the
+missing scope, and fails with an actionable message for a wrong secret."""
 
 from __future__ import annotations
 
@@ -111,3 +112,33 @@ def test_discover_shows_only_the_attribute_columns_the_credential_may_read(sb, r
     for record in employees:
         assert set(record) <= set(schema["properties"]), sorted(set(record) - set(schema["properties"]))
         assert not list(jsonschema.Draft7Validator(schema).iter_errors(record))
+
+
+# ------------------------------------------------------------------ check on the session sandbox
+
+
+def test_check_names_the_missing_scope_of_a_restricted_credential(sandbox):
+    sandbox.add_credential(
+        {"client_id": "no-projects", "client_secret": "no-projects-secret", "scopes": ["personio:persons:read", "personio:absences:read", "personio:attendances:read"]}
+    )
+    clear_token_cache()
+    config = sandbox.config(client_id="no-projects", client_secret="no-projects-secret", retry_backoff_seconds=0.2)
+    status = SourcePersonio(config=config).check(__import__("logging").getLogger("t"), config)
+    # check succeeds and lists the missing scope; the read skips the stream with a warning
+    assert status.status == Status.SUCCEEDED
+    assert "personio:projects:read" in status.message
+    assert "no-projects-secret" not in status.message
+    output = run_read(config, ["projects", "absence_types"])
+    assert not output.errors
+    assert {r.record.stream for r in output.records} == {"absence_types"}
+    warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
+    assert any(w.startswith("Skipped stream projects:") and "lacks access" in w and "personio:projects:read" in w for w in warnings)
+
+
+def test_wrong_secret_fails_check_with_an_actionable_message(sandbox):
+    clear_token_cache()
+    config = sandbox.config(client_secret="wrong-secret-value")
+    status = SourcePersonio(config=config).check(__import__("logging").getLogger("t"), config)
+    assert status.status == Status.FAILED
+    assert "rejected the client_id/client_secret" in status.message
+    assert "wrong-secret-value" not in status.message

@@ -1,4 +1,4 @@
-"""Issue 13: the Report API v2 streams (reports_v2_list, report_v2_<name>) against sandboxes of their own.
+"""The Report API v2 streams (reports_v2_list, report_v2_<name>) against sandboxes of their own.
 
 Ground truth: the sandbox's ``reports_v2`` / ``report_v2_rows`` / ``report_v2_columns`` (the data model, no
 paging) and, for the v1/v2 comparison, the v1 ``custom_report_rows`` of the same company."""
@@ -18,6 +18,7 @@ from airbyte_cdk.models import AirbyteStream, ConfiguredAirbyteCatalog, Configur
 from airbyte_cdk.test.entrypoint_wrapper import read
 from personio_sandbox.testing import Sandbox
 
+from expected_rows import v2_report_record
 from sandbox_helpers import records_by_stream, run_read, without_nulls
 from source_personio.auth import clear_token_cache
 from source_personio.pagination import PersonioCursorPagination as PlainLinkCursorPagination
@@ -85,24 +86,6 @@ def served_reports(sb):
     return [(r, rows.get(r["id"], []), columns[r["id"]]) for r in sb.truth("reports_v2") if r["id"] in columns]
 
 
-def expected_record(row, columns):
-    """A row as a user expects it: each cell under its column's name; a time range as <name>_from/<name>_to."""
-    kinds = {c["name"]: c["type"] for c in columns}
-    record = {}
-    for cell in row:
-        name = cell["attribute_id"]
-        if kinds[name] == "TIME_RANGE":
-            record[name + "_from"] = cell["time_range_value"]["from"]
-            record[name + "_to"] = cell["time_range_value"]["to"]
-        elif kinds[name] == "OPTIONS":
-            record[name] = cell["options_value"]["options"]
-        elif kinds[name] == "NUMERIC":
-            record[name] = cell["numeric_value"]["number"]
-        else:
-            record[name] = cell["string_value"]["value"]
-    return record
-
-
 # ------------------------------------------------------------------ full reads equal the truth
 
 
@@ -118,7 +101,7 @@ def test_each_report_type_reads_equal_to_the_sandbox_truth(sb, cfg):
     for (report, rows, columns), name in zip(reports, names):
         key = ["employee_id", "effective_date_from"] if report["type"] == "historical_data" else ["employee_id"]
         assert offered[name].source_defined_primary_key == [[k] for k in key]
-        expected = {tuple(e[k] for k in key): without_nulls(e) for e in (expected_record(r, columns) for r in rows)}
+        expected = {tuple(e[k] for k in key): without_nulls(e) for e in (v2_report_record(r, columns) for r in rows)}
         records = got.get(name, [])
         assert len(records) == len(rows) > 0
         actual = {tuple(r[k] for k in key): without_nulls(r) for r in records}

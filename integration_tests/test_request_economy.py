@@ -1,4 +1,4 @@
-"""Request economy (issue 6) against a sandbox of its own: a full sync of every stream makes exactly
+"""Request economy against a sandbox of its own: a full sync of every stream makes exactly
 the fewest requests that return its records -- per endpoint, ``ceil(records / largest page)`` from the
 sandbox's own dataset sizes (a list whose size is a multiple of the page size included: no empty page
 after it), one token per API version -- and an incremental sync right after it, with nothing changed,
@@ -7,7 +7,7 @@ costs one request per incremental stream plus the minimal pages of the full-refr
 Documented exceptions, asserted as such: five lists are read twice in a full sync because a second
 stream needs them as its parent (employees -> balances, custom reports -> report rows, persons ->
 employments, absence periods -> breakdowns, applications -> stage transitions); balances read every
-employee on every sync (issue 3: Personio has no changed-since filter for balances; they are a
+employee on every sync (Personio has no changed-since filter for balances; they are a
 full-refresh stream). Deliberate re-reads of an incremental sync: employments ask every person on every
 sync (Personio does not promise that an employment change moves its person's updated_at), and
 compensations re-read the months from compensations_lookback_months (default 3) before the state.
@@ -16,7 +16,6 @@ compensations re-read the months from compensations_lookback_months (default 3) 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import tempfile
 from collections import Counter
@@ -28,6 +27,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 
+from expected_requests import page_number_pages, pages, record_offset_pages
 from sandbox_helpers import final_states, run_read
 from source_personio.auth import clear_token_cache
 from source_personio.source import SourcePersonio
@@ -36,27 +36,6 @@ from source_personio.source import SourcePersonio
 EMPLOYEES = 100
 START_DATE = "2026-10-18"
 AUTH = {"POST /v1/auth": 1, "POST /v2/auth/token": 1}
-
-
-def pages(n: int, size: int) -> int:
-    return max(1, math.ceil(n / size))
-
-
-# v1 offset-paged lists overlap consecutive pages by one record on purpose (the proof that two pages
-# join while the list may change; docs/personio.md "How v1 paging survives changes").
-def record_offset_pages(n: int, size: int) -> int:
-    """The first page holds ``size`` records, every further one ``size - 1`` new ones."""
-    return 1 if n <= size else 1 + math.ceil((n - size) / (size - 1))
-
-
-def page_number_pages(n: int, size: int) -> int:
-    """Fewest ``(page, limit <= size)`` requests covering ``n`` positions, each starting at or before
-    the last position covered (exhaustive over every limit reachable at each step)."""
-    frontier, requests = {min(n, size)}, 1
-    while max(frontier) < n:
-        frontier = {((end - 1) // limit + 1) * limit for end in frontier for limit in range(1, size + 1)}
-        requests += 1
-    return requests
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +104,11 @@ def compensation_requests(sb, since: dt.date) -> int:
 
 
 def minimal_full_sync(sb) -> Counter:
+    """The fewest requests of a full sync of every stream, per endpoint: record counts from the sandbox, page
+    sizes Personio's documented maxima (employees 100, persons and employments 50, breakdowns 28, absence and
+    attendance periods 100, recruiting lists 200, custom report rows 1,000 employees, time-offs and time-off
+    types at Personio's default of 200) or, where Personio states none (projects, legal entities, org units,
+    cost centers, workplaces, compensations, reports v2), the sandbox's."""
     d = lambda path: len(sb.dataset(path))  # noqa: E731
     absence_periods = sb.dataset(f"/v2/absence-periods?updated_at.gte={START_DATE}T00:00:00")
     persons = sb.dataset("/v2/persons")
@@ -202,9 +186,16 @@ def test_one_token_per_api_version(full):
 def test_an_incremental_sync_without_changes_costs_one_request_per_incremental_stream(sb, cfg, streams, full):
     output, _ = full
     state = final_states(output)
-    compensations_state = dt.date.fromisoformat(
-        next(s.stream.stream_state.effective_date for s in state if s.stream.stream_descriptor.name == "compensations")
+    # the latest effective_date of the compensations that exist from start_date through today (the data
+    # model, not the connector's state); the full sync's state must name it
+    today = dt.datetime.now(dt.timezone.utc).date()
+    latest = max(
+        dt.date.fromisoformat(r["effective_date"][:10])
+        for r in sb.truth("compensations", start_date=START_DATE, end_date=str(today))
+        if START_DATE <= r["effective_date"][:10] <= str(today)
     )
+    saved = next(s.stream.stream_state.effective_date for s in state if s.stream.stream_descriptor.name == "compensations")
+    assert dt.date.fromisoformat(saved) == latest
     _, made = sync(sb, cfg, streams, state)
     minimal = minimal_full_sync(sb)
     persons = sb.dataset("/v2/persons")
@@ -248,7 +239,7 @@ def test_an_incremental_sync_without_changes_costs_one_request_per_incremental_s
         "GET /v2/recruiting/applications": 2,
         # from 3 months (compensations_lookback_months) before the latest effective_date read (never
         # before start_date), in windows of a month, through today
-        "GET /v2/compensations": compensation_requests(sb, max(dt.date.fromisoformat(START_DATE), months_back(compensations_state, 3))),
+        "GET /v2/compensations": compensation_requests(sb, max(dt.date.fromisoformat(START_DATE), months_back(latest, 3))),
     }
     expected = {**AUTH, **full_refresh, **every_sync, **incremental}
     assert {k: v for k, v in made.items()} == {k: v for k, v in expected.items() if v}

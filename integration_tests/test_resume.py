@@ -1,4 +1,4 @@
-"""Kill and resume (issue 7): a sync killed with SIGKILL at any moment and restarted with the last
+"""Kill and resume: a sync killed with SIGKILL at any moment and restarted with the last
 state it emitted ends with the complete record set.
 
 The connector runs as users run it (`source-personio read` in a subprocess). Messages are counted
@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import pytest
 
 from personio_sandbox.testing import Sandbox
-from sandbox_helpers import personio_view
+from expected_rows import v1_id
 
 BIN = str(Path(sys.executable).with_name("source-personio"))
 ATTENDANCE_SINCE = "2026-10-25"
@@ -61,10 +61,10 @@ def truth(rsb) -> Dict[str, Set[Tuple[Any, ...]]]:
     employees = rsb.dataset("/v1/company/employees")
     out: Dict[str, Set[Tuple[Any, ...]]] = {
         "employees": {(e["attributes"]["id"]["value"],) for e in employees},
-        "absences": {(personio_view(r)["id"],) for r in rsb.dataset(f"/v1/company/time-offs?updated_from={ATTENDANCE_SINCE}")},
+        "absences": {(v1_id(r),) for r in rsb.dataset(f"/v1/company/time-offs?updated_from={ATTENDANCE_SINCE}")},
         "attendances": {(r["id"],) for r in rsb.dataset(f"/v2/attendance-periods?updated_at.gte={ATTENDANCE_SINCE}T00:00:00")},
         "projects": {(r["id"],) for r in rsb.dataset("/v2/projects")},
-        "document_categories": {(personio_view(r)["id"],) for r in rsb.dataset("/v1/company/document-categories")},
+        "document_categories": {(v1_id(r),) for r in rsb.dataset("/v1/company/document-categories")},
         "employees_absences_balance": set(),
     }
     for e in employees:

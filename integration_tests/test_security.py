@@ -1,4 +1,4 @@
-"""Secrets never leak (issue 7): every command, at debug level, through the real command line.
+"""Secrets never leak: every command, at debug level, through the real command line.
 
 spec, check, discover, a read of every stream, a check with a wrong secret and a read under
 faults (expired token, 5xx, 429 -- the paths that log requests and errors) all run with
@@ -25,8 +25,8 @@ import pytest
 from personio_sandbox.testing import Sandbox
 
 BIN = str(Path(sys.executable).with_name("source-personio"))
-SECRET = "SeCrEt-issue7-d41d8cd98f00b204"
-WRONG_SECRET = "WrOnG-issue7-9e107d9d372bb682"
+SECRET = "SeCrEt-leakcheck-d41d8cd98f00b204"
+WRONG_SECRET = "WrOnG-leakcheck-9e107d9d372bb682"
 CLIENT_ID = "security-test-client"
 TOKEN = re.compile(r"papi-[0-9a-zA-Z_-]{6,}")
 
@@ -106,3 +106,31 @@ def test_no_command_prints_the_secret_or_a_token_even_at_debug_level(ssb, tmp_pa
     everything = "\n".join(outputs)
     assert_no_secret(everything, ssb, SECRET, WRONG_SECRET)
     assert len(issued_tokens(ssb)) >= 4  # v1 + v2 tokens, re-minted after expiry
+
+
+# ------------------------------------------------------------------ a read through the module entry point, at debug level
+
+
+def test_cli_read_with_debug_logging_never_prints_secret_or_token(sandbox, tmp_path):
+    config = sandbox.config(retry_backoff_seconds=0.2)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    catalog = {
+        "streams": [
+            {"stream": {"name": n, "json_schema": {}, "supported_sync_modes": ["full_refresh"]}, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
+            for n in ("document_categories", "projects")
+        ]
+    }
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    result = subprocess.run(
+        [sys.executable, "-c", "from source_personio.run import run; run()", "read", "--debug", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-2000:]
+    assert '"type":"RECORD"' in out.replace(" ", "")
+    assert "Making outbound API request" in out  # debug logging really was on
+    assert config["client_secret"] not in out
+    for token_word in ("papi-", "Bearer ey", "access_token\":\"p"):
+        for line in out.splitlines():
+            if token_word in line:
+                assert "****" in line, line[:300]

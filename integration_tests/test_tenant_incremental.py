@@ -1,4 +1,4 @@
-"""Incremental syncs on every tenant profile (issue 12): each timestamp filter goes out in the form Personio
+"""Incremental syncs on every tenant profile: each timestamp filter goes out in the form Personio
 documents for its endpoint (the sandbox answers the forms §10.5 confirms rejected -- a ``Z`` on attendance
 periods -- with 400), and wrapped recruiting timestamps drive the cursors and primary keys like plain ones."""
 
@@ -14,7 +14,8 @@ import pytest
 
 from personio_sandbox.testing import Sandbox
 
-from test_tenant_profiles import Cli, utc_z, write
+from expected_rows import utc_z
+from sandbox_helpers import Cli, write
 
 PROFILES = ("full", "small_business", "narrow", "shapes")
 MUTATED = ["employees", "absences", "attendance_periods", "projects", "candidates", "applications"]

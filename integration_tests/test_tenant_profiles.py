@@ -1,12 +1,13 @@
-"""Every real Personio account works (issue 12): for each sandbox tenant profile, ``check`` and a full read of
+"""Every real Personio account works: for each sandbox tenant profile, ``check`` and a full read of
 every discovered stream through the ``source-personio`` command line.
 
 For each profile (``full``, ``small_business``, ``narrow``, ``shapes``) the tests assert check's status and message,
 which streams are skipped with which single warning, and that every other stream equals the sandbox's ground
 truth (``/_sandbox/truth``, computed from its data model for the credential the tenant gives; which streams are
-unreadable comes from the sandbox's ``unavailable`` answers). The expected rows are the truth records turned into
-the connector's documented table shape here (v1 ``{label, value}`` unwrapped, salary currency beside the amount,
-wrapped recruiting timestamps as plain UTC), never through the connector's code.
+unreadable comes from the sandbox's ``unavailable`` answers). The expected rows are the truth records in the
+connector's documented table shape, stated in ``expected_rows`` (v1 records field by field per stream; custom
+report rows from the tenant's generated company; wrapped recruiting timestamps as plain UTC), never through the
+connector's code.
 
 A per-profile outcome table (stream -> records / skipped / warning) is written to
 ``$TMPDIR/source-personio-tenant-outcomes.json`` for the issue's closing note.
@@ -18,11 +19,7 @@ import datetime as dt
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -31,9 +28,11 @@ import pytest
 
 from personio_sandbox.testing import Sandbox
 
-from sandbox_helpers import by_key, personio_view, report_rows, without_nulls
+import expected_rows
+from expected_rows import utc_z
+from sandbox_helpers import Cli, by_key, full_refresh_catalog, personio_status, without_nulls, write
 
-BIN = str(Path(sys.executable).with_name("source-personio"))
+EMPLOYEES, SEED = 8, 1
 PROFILES = ("full", "small_business", "narrow", "shapes")
 START_DATE = "2020-01-01"
 OUTCOMES = Path(tempfile.gettempdir()) / "source-personio-tenant-outcomes.json"
@@ -62,48 +61,13 @@ EXPECTED_OTHER_WARNINGS = {
 }
 
 
-class Cli:
-    """One run of the command line: its Airbyte messages by type."""
-
-    def __init__(self, args: List[str]):
-        done = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=900)
-        self.returncode = done.returncode
-        self.stderr = done.stderr
-        self.messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-
-    def of(self, kind: str) -> List[Dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == kind]
-
-    @property
-    def errors(self) -> List[Dict[str, Any]]:
-        return [m["trace"]["error"] for m in self.of("TRACE") if m["trace"]["type"] == "ERROR"]
-
-    def logs(self, level: str) -> List[str]:
-        return [m["log"]["message"] for m in self.of("LOG") if m["log"]["level"] == level]
-
-    def records(self) -> Dict[str, List[Dict[str, Any]]]:
-        out: Dict[str, List[Dict[str, Any]]] = {}
-        for m in self.of("RECORD"):
-            out.setdefault(m["record"]["stream"], []).append(m["record"]["data"])
-        return out
-
-
-def write(path: Path, value: Any) -> str:
-    path.write_text(json.dumps(value))
-    return str(path)
-
-
-def full_refresh_catalog(streams: List[Dict[str, Any]]) -> Dict[str, Any]:
-    return {"streams": [{"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for s in streams]}
-
-
 class Run:
     """check, discover and a full read of every discovered stream for one tenant profile."""
 
     def __init__(self, profile: str, tmp: Path):
         self.profile = profile
         log_path = os.path.join(tempfile.gettempdir(), f"source-personio-it-tenant-{profile}-{os.getpid()}.log")
-        self.sandbox = Sandbox(employees=8, seed=1, rate_limits="off", tenant=profile, log_path=log_path)
+        self.sandbox = Sandbox(employees=EMPLOYEES, seed=SEED, rate_limits="off", tenant=profile, log_path=log_path)
         self.sandbox.__enter__()
         overrides: Dict[str, Any] = {"retry_backoff_seconds": 0.1, "start_date": START_DATE}
         if profile == "shapes":
@@ -138,17 +102,9 @@ class Run:
             return self.sandbox.truth_unavailable("reports_v2")
         return self.sandbox.truth_unavailable(TRUTH_OF.get(stream, stream))
 
-    def raw_status(self, path: str) -> int:
-        """The HTTP status Personio (the sandbox) answers the default credential on a v1 path."""
-        body = json.dumps({"client_id": self.sandbox.client_id, "client_secret": self.sandbox.client_secret}).encode()
-        request = urllib.request.Request(self.sandbox.url + "/v1/auth", data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as response:
-            token = json.loads(response.read())["data"]["token"]
-        try:
-            with urllib.request.urlopen(urllib.request.Request(self.sandbox.url + path, headers={"Authorization": f"Bearer {token}"})) as r:
-                return r.status
-        except urllib.error.HTTPError as error:
-            return error.code
+    def company(self):
+        """The tenant's generated company (nothing changes this sandbox)."""
+        return expected_rows.company(SEED, EMPLOYEES, self.profile)
 
 
 @pytest.fixture(scope="module", params=PROFILES)
@@ -160,21 +116,6 @@ def run(request, tmp_path_factory):
 
 
 # ------------------------------------------------------------------ expected rows from the truth
-
-
-def utc_z(value: Any) -> Any:
-    """The declared recruiting timestamp form: UTC ``YYYY-MM-DDTHH:MM:SSZ`` for a plain or a wrapped value."""
-    if isinstance(value, dict):
-        value = value["date-time"]
-    if not isinstance(value, str):
-        return value
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def v1_row(raw: Dict[str, Any]) -> Dict[str, Any]:
-    """A v1 record as a table row: attributes unwrapped; an attribute with a currency gives ``<key>_currency``
-    (sandbox_helpers.personio_view)."""
-    return personio_view(raw)
 
 
 def with_plain_times(record: Dict[str, Any], *fields: str) -> Dict[str, Any]:
@@ -191,7 +132,7 @@ def expected(run: Run, stream: str) -> Dict[tuple, Dict[str, Any]]:
     """The rows a full read of ``stream`` must give, by primary key."""
     v1 = {"employees", "absence_types", "absences", "document_categories", "custom_reports_list"}
     if stream in v1:
-        return by_key([v1_row(r) for r in run.truth(stream)], "id")
+        return by_key([expected_rows.v1_row_from_wire(stream, r) for r in run.truth(stream)], "id")
     if stream == "employee_attributes":
         return by_key(run.truth(stream), "key")
     if stream == "employees_absences_balance":
@@ -205,36 +146,22 @@ def expected(run: Run, stream: str) -> Dict[tuple, Dict[str, Any]]:
     if stream == "recruiting_application_stage_transitions":
         return by_key([with_plain_times(r, "entered_at") for r in run.truth(stream)], "application_id", "entered_at")
     if stream == "custom_reports":
-        rows: Dict[tuple, Dict[str, Any]] = {}
-        for report in served_reports(run):
-            items = report_items(run, report)
-            rows.update(report_rows(report["id"], report["type"], items))
-        return {k: without_nulls(v) for k, v in rows.items()}
+        served = {r["id"] for r in served_reports(run)}
+        rows = [r for r in expected_rows.custom_reports(run.company()) if r["report_id"] in served]
+        return by_key(rows, "report_id", "employee_id", "effective_date")
     return by_key(run.truth(stream), "id")
-
-
-def report_items(run: Run, report: Dict[str, Any]) -> List[Dict[str, Any]]:
-    return [item for item in run.truth("custom_report_rows") if item["report_id"] == report["id"]]
 
 
 def served_reports(run: Run) -> List[Dict[str, Any]]:
     """The custom reports whose rows Personio serves (an archived report's rows answer 400)."""
     reports = [r["attributes"] for r in run.truth("custom_reports_list")]
-    return [r for r in reports if run.raw_status(f"/v1/company/custom-reports/reports/{r['id']}") == 200]
+    return [r for r in reports if personio_status(run.sandbox, f"/v1/company/custom-reports/reports/{r['id']}") == 200]
 
 
 def wide_report_rows(run: Run, report: Dict[str, Any]) -> Dict[tuple, Dict[str, Any]]:
-    """One row per employee (and effective date), one column per attribute_id (see test_new_streams)."""
-    out: Dict[tuple, Dict[str, Any]] = {}
-    for item in report_items(run, report):
-        for cell in item.get("historical_attributes") or item.get("attributes") or []:
-            key = (item["employee_id"], cell.get("effective_date", ""))
-            row = out.setdefault(key, {"employee_id": item["employee_id"], "effective_date": key[1]})
-            if cell["data_type"] in ("TEXT", "ENTITY"):
-                row[cell["attribute_id"]] = cell["value"]
-            else:
-                row[cell["attribute_id"]] = {k: v for k, v in cell.items() if k not in ("attribute_id", "data_type", "employee_id", "effective_date")}
-    return {k: without_nulls(v) for k, v in out.items()}
+    """The rows of one ``custom_report_<name>`` stream (expected_rows.custom_report_stream)."""
+    generated = next(r for r in run.company().reports if r["id"] == report["id"])
+    return by_key(expected_rows.custom_report_stream(run.company(), generated), "employee_id", "effective_date")
 
 
 def primary_key(run: Run, stream: str) -> List[str]:

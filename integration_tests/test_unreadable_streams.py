@@ -1,4 +1,4 @@
-"""Streams a credential, tenant or catalog can no longer read (issue 12), through the command line: a vanished
+"""Streams a credential, tenant or catalog can no longer read, through the command line: a vanished
 per-report stream is skipped with a warning, a stream name this connector never offered stays a config error,
 every selected stream unreadable is one config error, and check tells wrong credentials from a missing right."""
 
@@ -11,7 +11,7 @@ import pytest
 
 from personio_sandbox.testing import Sandbox
 
-from test_tenant_profiles import Cli, full_refresh_catalog, write
+from sandbox_helpers import Cli, full_refresh_catalog, write
 
 
 def stream(name):

@@ -5,8 +5,8 @@
 
 The records come from the bundled sandbox's ground truth (``Sandbox.dataset`` and its v1 lists), started
 with the seed and size that acceptance-test-config.yml names for CAT (``--seed 1 --employees 40``), and
-turned into what a user sees in the destination by the same independent helpers the integration tests
-use (integration_tests/sandbox_helpers.py): never through the connector's own code.
+the v1 rows stated from the sandbox's generated company in Personio's documented flat form by the helpers
+the integration tests use (integration_tests/expected_rows.py): never through the connector's own code.
 
 For every stream the connector discovers (the per-report streams included), the first records by primary
 key. The sandbox is deterministic for a seed and size; the one thing that moves with the calendar is how
@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT / "integration_tests"))
 
 from personio_sandbox.testing import Sandbox  # noqa: E402
 
-from sandbox_helpers import personio_view, report_rows, without_nulls  # noqa: E402
+import expected_rows  # noqa: E402
+from sandbox_helpers import without_nulls  # noqa: E402
 
 OUTPUT = ROOT / "integration_tests" / "expected_records.jsonl"
 SEED, EMPLOYEES = 1, 40  # as acceptance-test-config.yml and integration_tests/sample_config.json say
@@ -68,38 +69,16 @@ def report_stream_name(report_name: str) -> str:
     return "custom_report_" + re.sub(r"[^a-z0-9]+", "_", report_name.lower()).strip("_")
 
 
-def _report_stream_rows(sandbox: Sandbox, report_id: str) -> List[Record]:
-    """One row per employee (and effective date): TEXT/ENTITY cells as their value, others as the cell's fields."""
-    rows: Dict[Tuple[Any, str], Record] = {}
-    for item in sandbox.dataset(f"/v1/company/custom-reports/reports/{report_id}"):
-        for cell in item.get("historical_attributes") or item.get("attributes") or []:
-            key = (item["employee_id"], cell.get("effective_date", ""))
-            row = rows.setdefault(key, {"employee_id": item["employee_id"], "effective_date": key[1]})
-            if cell["data_type"] in ("TEXT", "ENTITY"):
-                row[cell["attribute_id"]] = cell["value"]
-            else:
-                row[cell["attribute_id"]] = {
-                    k: v for k, v in cell.items() if k not in ("attribute_id", "data_type", "employee_id", "effective_date")
-                }
-    return list(rows.values())
-
-
 def ground_truth(sandbox: Sandbox) -> Dict[str, Tuple[Tuple[str, ...], List[Record]]]:
     """stream -> (primary key, every record as a user sees it), from the sandbox alone."""
     d = sandbox.dataset
-    v1 = lambda path: [personio_view(r) for r in d(path)]  # noqa: E731
-    employees = d("/v1/company/employees")
+    company = expected_rows.company(SEED, EMPLOYEES)
     persons = d("/v2/persons")
     periods = d("/v2/absence-periods")
     applications = d("/v2/recruiting/applications")
-    reports = d("/v1/company/custom-reports/reports")
 
     truth: Dict[str, Tuple[Tuple[str, ...], List[Record]]] = {
-        "employees": (("id",), v1("/v1/company/employees")),
-        "absence_types": (("id",), v1("/v1/company/time-off-types")),
-        "absences": (("id",), v1("/v1/company/time-offs")),
-        "document_categories": (("id",), v1("/v1/company/document-categories")),
-        "custom_reports_list": (("id",), v1("/v1/company/custom-reports/reports")),
+        **{stream: (key, build(company)) for stream, (build, key) in expected_rows.V1_STREAMS.items()},
         "employee_attributes": (("key",), _v1_get(sandbox, "/v1/company/employees/attributes")),
         "attendances": (("id",), d("/v2/attendance-periods")),
         "projects": (("id",), d("/v2/projects")),
@@ -127,14 +106,6 @@ def ground_truth(sandbox: Sandbox) -> Dict[str, Tuple[Tuple[str, ...], List[Reco
                 for t in d(f"/v2/recruiting/applications/{a['id']}/stage-transitions")
             ],
         ),
-        "employees_absences_balance": (
-            ("employee_id", "id"),
-            [
-                {**balance, "employee_id": e["attributes"]["id"]["value"]}
-                for e in employees
-                for balance in d(f"/v1/company/employees/{e['attributes']['id']['value']}/absences/balance")
-            ],
-        ),
     }
     # compensations: the earliest months only (later months appear as the calendar moves on)
     first_month = dt.date.fromisoformat(START_DATE)
@@ -145,18 +116,14 @@ def ground_truth(sandbox: Sandbox) -> Dict[str, Tuple[Tuple[str, ...], List[Reco
             break
     truth["compensations"] = (("id",), compensations)
 
-    long_rows: Dict[tuple, Record] = {}
-    for report in reports:
-        meta = report["attributes"]
-        long_rows.update(report_rows(meta["id"], meta["type"], d(f"/v1/company/custom-reports/reports/{meta['id']}")))
-        truth[report_stream_name(meta["name"])] = (("employee_id", "effective_date"), _report_stream_rows(sandbox, meta["id"]))
-    truth["custom_reports"] = (("report_id", "employee_id", "effective_date"), list(long_rows.values()))
+    for report in company.reports:
+        truth[report_stream_name(report["name"])] = (("employee_id", "effective_date"), expected_rows.custom_report_stream(company, report))
     truth.update(_report_v2_truth(sandbox))
     return truth
 
 
 def _report_v2_truth(sandbox: Sandbox) -> Dict[str, Tuple[Tuple[str, ...], List[Record]]]:
-    """reports_v2_list and every report_v2_<name> stream (issue 13) from the sandbox's Report API v2 truth:
+    """reports_v2_list and every report_v2_<name> stream from the sandbox's Report API v2 truth:
     each cell under its column's name, a time range as <name>_from / <name>_to."""
     columns: Dict[str, Dict[str, str]] = {}
     for column in sandbox.truth("report_v2_columns"):

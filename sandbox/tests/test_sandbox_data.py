@@ -1,7 +1,6 @@
 """Generator determinism and speed, in-process rendering helpers, and data changes between syncs."""
 from __future__ import annotations
 
-import time
 
 from personio_sandbox import api
 from personio_sandbox.data import generate_company
@@ -22,11 +21,9 @@ def test_other_resources_scale_with_company_size():
         assert big[k] > small[k] * 3, k
 
 
-def test_ten_thousand_employees_with_a_year_of_attendances_generate_in_seconds():
-    t = time.perf_counter()
+def test_ten_thousand_employees_have_a_year_of_attendances():
+    # how long generation takes is measured by `make bench` (scale runs), not asserted here
     c = generate_company(1, 10000)
-    elapsed = time.perf_counter() - t
-    assert elapsed < 10
     assert c.record_counts()["attendance_periods"] > 10000 * 200  # ~a year of working days
 
 
