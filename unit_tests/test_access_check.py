@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from airbyte_cdk.models import Status
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
@@ -73,11 +74,13 @@ def _manifest_streams():
     manifest = SourcePersonio(config=config).resolved_manifest
 
     def endpoint(requester):
-        version = str(requester.get("url_base", "")).rstrip("/").rsplit("/", 1)[-1]
-        path = str(requester["path"])
-        if "{{ parameters.path }}" in path:
-            path = path.replace("{{ parameters.path }}", str((requester.get("$parameters") or {}).get("path")))
-        return f"/{version}/{path.lstrip('/')}"
+        parameters = requester.get("$parameters") or {}
+
+        def render(text):  # the requester's {{ parameters.X }} (api_version, path) filled in
+            return re.sub(r"\{\{\s*parameters\.(\w+)\s*\}\}", lambda m: str(parameters[m.group(1)]), str(text))
+
+        version = render(requester.get("url_base", "")).rstrip("/").rsplit("/", 1)[-1]
+        return f"/{version}/{render(requester['path']).lstrip('/')}"
 
     def requesters(node):
         if isinstance(node, dict):
