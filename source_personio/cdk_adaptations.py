@@ -22,7 +22,7 @@ global_substream_cursor      ``ConcurrentPerPartitionCursor`` in global mode kee
 colon_offset_state           ``%:z`` written literally by Python 3.11's strftime in cursor state       test_state_format.py
 read_start_bounded_state     ``ConcurrentCursor`` saving the newest record's cursor value even when   test_cursors.py
                              it lies after the start of the read (changes made meanwhile lost)
-catalog_schema_reuse         the read fetching the employees / per-report schema again                test_cdk_adaptations.py, test_discovered_schemas_units.py
+catalog_schema_reuse         the read fetching the employees / per-report schema again                test_cdk_adaptations.py, test_discovered_schemas.py
 partitions_in_flight         partitions handed to workers in generator order, one endpoint hogging    test_partitions_in_flight.py
                              every worker
 dynamic_streams_switch       ``_dynamic_stream_configs`` always listing the custom reports            test_cdk_adaptations.py
@@ -192,7 +192,7 @@ ADAPTATIONS: Tuple[Adaptation, ...] = (
         ),
         pinned_by=(
             "unit_tests/test_cdk_adaptations.py::test_the_read_types_employees_with_the_catalog_schema",
-            "unit_tests/test_discovered_schemas_units.py::test_a_read_types_employees_with_the_catalog_schema_without_listing_the_attributes_again",
+            "unit_tests/test_discovered_schemas.py::test_a_read_types_employees_with_the_catalog_schema_without_listing_the_attributes_again",
         ),
     ),
     Adaptation(
