@@ -27,14 +27,15 @@ test: setup
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## make test-newest-cdk: the unit suite against the newest airbyte-cdk 7.x from PyPI (the pin, 7.39.1, is what
-## ships), in a venv of its own ($(NEWEST_CDK_VENV)); prints the CDK version it ran against
+## ships), in a venv of its own ($(NEWEST_CDK_VENV)): the locked dependencies with only airbyte-cdk (and what it
+## needs) upgraded; prints the CDK version it ran against
 NEWEST_CDK_VENV ?= .venv-newest-cdk
 test-newest-cdk: setup
 	test -x $(NEWEST_CDK_VENV)/bin/python || $(PYTHON) -m venv $(NEWEST_CDK_VENV)
-	echo "airbyte-cdk>=7,<8" > $(NEWEST_CDK_VENV)/newest-cdk.txt
-	$(UV) pip install -q --python $(NEWEST_CDK_VENV)/bin/python --upgrade --override $(NEWEST_CDK_VENV)/newest-cdk.txt -e ".[dev]" -e sandbox
+	$(UV) pip sync -q --python $(NEWEST_CDK_VENV)/bin/python requirements.lock
+	$(UV) pip install -q --python $(NEWEST_CDK_VENV)/bin/python --upgrade-package airbyte-cdk "airbyte-cdk>=7,<8" -e . -e sandbox
 	@$(NEWEST_CDK_VENV)/bin/python -c 'from importlib.metadata import version; print("test-newest-cdk: unit_tests against airbyte-cdk " + version("airbyte-cdk"))'
-	$(NEWEST_CDK_VENV)/bin/python -m pytest unit_tests -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(NEWEST_CDK_VENV)/bin/python -m pytest unit_tests -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## make bench: full + incremental sync against the sandbox at scale; prints a table and a JSON line
 bench: setup
