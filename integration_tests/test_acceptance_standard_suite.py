@@ -20,7 +20,7 @@ import pytest
 import yaml
 from boltons.typeutils import classproperty
 
-from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog
+from airbyte_cdk.models import ConfiguredAirbyteCatalog
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import discover, read

@@ -21,7 +21,6 @@ import jsonschema
 import pytest
 import yaml
 
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.entrypoint_wrapper import discover
 from personio_sandbox.testing import Sandbox
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping
+from typing import Any, List, Mapping
 
 import pytest
 from airbyte_cdk.models import SyncMode

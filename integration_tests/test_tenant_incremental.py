@@ -4,7 +4,6 @@ periods -- with 400), and wrapped recruiting timestamps drive the cursors and pr
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path

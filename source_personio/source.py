@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 
@@ -24,7 +23,7 @@ from source_personio.permissions import MissingPermissionLogFilter, PermissionSk
 from source_personio.auth import PersonioTokenAuthenticator, personio_headers
 from source_personio.config import validate_base_url, validate_config
 
-from source_personio.access_check import CHECK_PROBES, CheckResult, run_probes
+from source_personio.access_check import CheckResult, run_probes
 from source_personio.config import MANIFEST_PATH
 
 

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import json
 
-import pytest
-import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from personio_mocks import (
     BASE,
     CATEGORIES,
     CLIENT_SECRET,
     EMPLOYEES,
-    error_messages,
     failure_type_of,
     json_response,
-    mock_auth,
     mock_employee_attributes,
     read_stream,
     record_data,
@@ -32,12 +26,7 @@ from personio_mocks import (
     v2_token_response,
 )
 from source_personio.auth import PersonioTokenAuthenticator
-from source_personio.config import validate_base_url, validate_config
-from source_personio.extractors import CustomReportRowsExtractor
-from source_personio.normalization import BlankObjectsToNull
-from source_personio.pagination import PersonioCursorPagination
 from source_personio.source import SourcePersonio
-from source_personio.transformations import FlattenAttributes
 
 
 

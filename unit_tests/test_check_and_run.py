@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,8 @@ from airbyte_cdk.models import Status
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
 from personio_mocks import BASE, CLIENT_SECRET, json_response, mock_auth, v1_list
-from source_personio.source import CHECK_PROBES, SourcePersonio
+from source_personio.access_check import CHECK_PROBES
+from source_personio.source import SourcePersonio
 
 import logging
 

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 
 import pytest
-import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.state_builder import StateBuilder
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.auth import PersonioTokenAuthenticator
 from source_personio.config import validate_base_url, validate_config
-from source_personio.extractors import CustomReportRowsExtractor
-from source_personio.normalization import BlankObjectsToNull
-from source_personio.pagination import PersonioCursorPagination
 from source_personio.run import _no_traceback_for_traced_errors
 from source_personio.source import SourcePersonio, check_catalog_and_state
-from source_personio.transformations import FlattenAttributes
 
 
 @pytest.mark.parametrize(

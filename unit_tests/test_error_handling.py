@@ -12,32 +12,22 @@ from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.error_handlers.http_response_filter import HttpResponseFilter
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from personio_mocks import (
     BASE,
     CATEGORIES,
-    CLIENT_SECRET,
-    EMPLOYEES,
-    error_messages,
     failure_type_of,
     json_response,
     mock_auth,
     mock_employee_attributes,
     read_stream,
     record_data,
-    v1_auth_request,
     v1_employee,
     v1_list,
-    v1_token_response,
-    v2_auth_request,
-    v2_token_response,
 )
 from source_personio.error_handling import NOT_JSON, SUCCESS_FALSE, SuccessFastPathErrorHandler
 from source_personio.extractors import parse_json_once
-from source_personio.source import SourcePersonio
 
 
 

@@ -5,17 +5,9 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
 import requests
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.auth import PersonioTokenAuthenticator
-from source_personio.config import validate_base_url, validate_config
 from source_personio.extractors import CustomReportColumnsExtractor, CustomReportRowsExtractor, parse_json_once
-from source_personio.normalization import BlankObjectsToNull
-from source_personio.pagination import PersonioCursorPagination
-from source_personio.transformations import FlattenAttributes
 
 
 BODY = {

@@ -7,16 +7,6 @@ import pytest
 
 from airbyte_cdk.sources.utils.transform import TypeTransformer
 from source_personio.normalization import BlankObjectsToNull, CoerceEmployeeWireQuirks
-import json
-import requests
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from source_personio.normalization import BlankObjectsToNull
-from source_personio.auth import PersonioTokenAuthenticator
-from source_personio.extractors import CustomReportRowsExtractor
-from source_personio.transformations import FlattenAttributes
-from source_personio.pagination import PersonioCursorPagination
-from source_personio.config import validate_base_url, validate_config
 
 EMPLOYEE_SCHEMA = {
     "$schema": "https://json-schema.org/draft-07/schema#",

@@ -26,12 +26,7 @@ import json
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from source_personio.normalization import BlankObjectsToNull
-from source_personio.auth import PersonioTokenAuthenticator
-from source_personio.extractors import CustomReportRowsExtractor
-from source_personio.transformations import FlattenAttributes
 from source_personio.pagination import PersonioCursorPagination
-from source_personio.config import validate_base_url, validate_config
 
 STREAMS: Dict[str, Dict[str, Any]] = {
     # stream: the mocked endpoint, how its offset counts, Personio's largest page, the record's key

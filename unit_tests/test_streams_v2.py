@@ -427,7 +427,8 @@ def test_check_fails_when_the_credential_may_read_nothing(config):
 
     from airbyte_cdk.models import Status
 
-    from source_personio.source import CHECK_PROBES, SourcePersonio
+    from source_personio.access_check import CHECK_PROBES
+    from source_personio.source import SourcePersonio
 
     with HttpMocker() as http:
         mock_auth(http, v1=True, v2=True)

@@ -4,20 +4,11 @@ added without a Jinja template per record (AddPartitionField)."""
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
-import requests
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.transformations.add_fields import AddFields, AddedFieldDefinition
 from airbyte_cdk.sources.types import StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio.auth import PersonioTokenAuthenticator
-from source_personio.config import validate_base_url, validate_config
-from source_personio.extractors import CustomReportRowsExtractor
-from source_personio.normalization import BlankObjectsToNull
-from source_personio.pagination import PersonioCursorPagination
 from source_personio.transformations import AddPartitionField, FlattenAttributes, KeepOnlyV1Id
 
 
