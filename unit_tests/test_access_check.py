@@ -68,7 +68,6 @@ def test_recruiting_not_booked_is_listed_by_stream_and_check_succeeds(config):
 def _manifest_streams():
     """(stream name, its own endpoint, every endpoint it reads) for each stream of the manifest, endpoints as
     ``/v1/...`` / ``/v2/...`` taken from the resolved manifest's requesters (parents and schema loaders included)."""
-    from source_personio.access_check import NOT_PROBED  # noqa: F401 (imported by the tests below)
 
     config = {"client_id": "id", "client_secret": "s", "base_url": "http://127.0.0.1:1", "start_date": "2024-01-01"}
     manifest = SourcePersonio(config=config).resolved_manifest
