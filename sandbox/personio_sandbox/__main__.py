@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--churn-interval-s", type=float, default=None, help="apply the churn mix every S seconds")
     p.add_argument("--insert-at", default="random", choices=["random", "end"],
                    help="where created records land in list order (Personio does not document it)")
+    p.add_argument("--v2-cursors", default="positional", choices=["positional", "keyset"],
+                   help="what a v2 cursor means (Personio does not document it): an offset into the current list "
+                        "(positional) or the position after the last records returned (keyset)")
     p.add_argument("--employment-touches-person", action="store_true",
                    help="employment changes also move the person's updated_at (not documented by Personio)")
     p.add_argument("--tenant", default="full",
@@ -65,7 +68,8 @@ def main(argv=None) -> int:
     company = D.generate_company(args.seed, args.employees)
     apply_tenant(company, tenant)
     company.clock_mode = args.clock
-    company.options.update(insert_at=args.insert_at, employment_touches_person=args.employment_touches_person)
+    company.options.update(insert_at=args.insert_at, employment_touches_person=args.employment_touches_person,
+                           v2_cursors=args.v2_cursors)
     log.info("generated company seed=%s employees=%s in %.2fs", args.seed, args.employees, time.perf_counter() - t0)
     creds = [tenant.default_credential(args.client_id, args.client_secret)]
     creds += [credential_from(c) for c in args.credential]

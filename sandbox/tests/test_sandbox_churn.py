@@ -197,3 +197,49 @@ def test_base_clock_keeps_the_synthetic_stamps():
         # 60 s past the base date, then one second per change
         assert [ch["at"] for ch in first] == ["2026-11-01T00:01:01Z"]
         assert [ch["at"] for ch in second] == ["2026-11-01T00:02:02Z", "2026-11-01T00:02:03Z"]
+
+
+def _persons_in_pages_around_a_delete(v2_cursors: str):
+    """Reads /v2/persons in pages of 10; after page 1 the first person of page 1 is deleted."""
+    with Sandbox(employees=30, seed=8, extra_args=["--v2-cursors", v2_cursors]) as s:
+        c = Client(s)
+        listed = [p["id"] for p in s.truth("persons")]
+        first = c.get("/v2/persons", {"limit": 10}).json()
+        s.mutate(delete=1, resource="persons", delete_ids=[first["_data"][0]["id"]])
+        seen = [p["id"] for p in first["_data"]]
+        nxt = first["_meta"]["links"].get("next")
+        while nxt:
+            page = c.get("/v2/persons", {"limit": 10, "cursor": nxt["href"].split("cursor=")[1]}).json()
+            seen += [p["id"] for p in page["_data"]]
+            nxt = page["_meta"]["links"].get("next")
+        return listed, seen
+
+
+def test_positional_v2_cursors_skip_a_record_after_a_delete_behind_the_read_position():
+    listed, seen = _persons_in_pages_around_a_delete("positional")
+    assert [p for p in listed if p not in seen] == [listed[10]]  # the first of page 2 moved onto page 1
+    assert len(seen) == len(set(seen))
+
+
+def test_keyset_v2_cursors_go_on_after_the_last_record_returned_whatever_was_deleted():
+    listed, seen = _persons_in_pages_around_a_delete("keyset")
+    assert seen == listed  # page 1 as it was, then everything after it exactly once
+
+
+def test_keyset_v2_cursors_neither_repeat_nor_skip_after_an_insert_behind_the_read_position():
+    with Sandbox(employees=30, seed=8, extra_args=["--v2-cursors", "keyset", "--insert-at", "random"]) as s:
+        c = Client(s)
+        first = c.get("/v2/persons", {"limit": 10}).json()
+        before = [p["id"] for p in s.truth("persons")]
+        s.mutate(create=5, resource="persons")
+        after = [p["id"] for p in s.truth("persons")]
+        seen = [p["id"] for p in first["_data"]]
+        nxt = first["_meta"]["links"].get("next")
+        while nxt:
+            page = c.get("/v2/persons", {"limit": 10, "cursor": nxt["href"].split("cursor=")[1]}).json()
+            seen += [p["id"] for p in page["_data"]]
+            nxt = page["_meta"]["links"].get("next")
+    assert len(seen) == len(set(seen))
+    assert set(before) <= set(seen)
+    last_of_first = after.index(seen[9])
+    assert seen[10:] == after[last_of_first + 1:]  # after page 1: the current list after its last record

@@ -6,7 +6,7 @@ from .. import data as D
 from ..context import Ctx, ensure_indexes, memo, parse_date, parse_dt, v2_bad
 from ..data import iso_z
 from ..errors import v1_error, v2_error
-from ..paging import decode_cursor, links, v2_limit
+from ..paging import decode_cursor, links, v2_limit, v2_page
 
 
 def h_v1_switched_off(ctx: Ctx):
@@ -142,16 +142,15 @@ def h_v2_attendance_periods(ctx: Ctx):
     c = ctx.company
     limit = v2_limit(ctx, 100, 100)
     f = _att_filters(ctx)
-    cur = ctx.get("cursor")
-    state = tuple(decode_cursor(cur)[:2]) if cur else (0, 0)
     if "sort" in f:
-        # non-default sort: materialized once per (filters, data version), then sliced per page
-        allr = memo(ctx, lambda: _att_sorted(c, f))
-        off = state[0] if cur else 0
-        chunk = allr[off:off + limit]
-        nxt = (off + limit, 0) if off + limit < len(allr) else None
-        recs = chunk
+        # non-default sort: materialized once per (filters, data version), then paged like other v2 lists
+        # (--v2-cursors: positional or keyset)
+        recs, nxt = v2_page(ctx, memo(ctx, lambda: _att_sorted(c, f)), limit)
     else:
+        # default order (person, then time): the cursor is (person, index of the person's period), which
+        # deletes and inserts elsewhere in the list do not move
+        cur = ctx.get("cursor")
+        state = tuple(decode_cursor(cur)[:2]) if cur else (0, 0)
         recs, nxt = attendance_page(c, f, state, limit)
     return 200, {"_data": recs, "_meta": {"links": links(ctx, nxt, ctx.relative_attendance_links)}}
 
