@@ -57,3 +57,19 @@ class NormaliseTimestamps(RecordTransformation):
         for name in self.fields:
             if name in record:
                 record[name] = plain_utc(record[name])
+
+
+def epoch_seconds(value: Any) -> Optional[int]:
+    """Whole seconds since 1970 of a Personio timestamp in any of the forms :func:`plain_utc` reads (plain, with an
+    offset, wrapped); a naive ISO string counts as UTC (attendance and absence periods send those). None if the value
+    is no timestamp."""
+    value = plain_utc(value)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+    return int(parsed.timestamp() // 1)

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.test.mock_http.request import ANY_QUERY_PARAMS
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
 from personio_mocks import BASE, json_response, mock_auth, read_stream, record_data, v1_list
@@ -336,15 +337,21 @@ def test_the_spec_documents_the_new_and_changed_incremental_options():
 
 
 def test_recruiting_candidates_newest_first_save_the_newest_updated_at(config):
+    """The second page is asked for by updated_at.lt (the oldest second read + 1 s), not by the cursor;
+    .gt is not sent with it (Personio: mutually exclusive). A read of more than one request ends with a pass
+    for what changed since it began (its updated_at.gt depends on the clock: any query)."""
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
+        # registered first: HttpMocker tries the later, exact requests before it
+        http.get(HttpRequest(f"{BASE}/v2/recruiting/candidates", query_params=ANY_QUERY_PARAMS), v2_page([]))
         http.get(
             v2_request("/recruiting/candidates", limit="200", **{"updated_at.gt": "2024-01-01T00:00:00Z"}),
             v2_page([{"id": "c3", "updated_at": "2024-03-01T00:00:00Z"}, {"id": "c2", "updated_at": "2024-02-01T00:00:00Z"}], "n"),
         )
         http.get(
-            v2_request("/recruiting/candidates", limit="200", cursor="n", **{"updated_at.gt": "2024-01-01T00:00:00Z"}),
-            v2_page([{"id": "c1", "updated_at": "2024-01-15T00:00:00Z"}]),
+            v2_request("/recruiting/candidates", limit="200", **{"updated_at.lt": "2024-02-01T00:00:01Z"}),
+            v2_page([{"id": "c2", "updated_at": "2024-02-01T00:00:00Z"}, {"id": "c1", "updated_at": "2024-01-15T00:00:00Z"},
+                     {"id": "c0", "updated_at": "2023-12-01T00:00:00Z"}], "m"),
         )
         output = read_stream("recruiting_candidates", config, SyncMode.incremental, state={"updated_at": "2024-01-01T00:00:00Z"})
     assert [r["id"] for r in record_data(output)] == ["c3", "c2", "c1"]

@@ -22,3 +22,13 @@ def test_transformation_touches_only_its_fields():
     record = {"entered_at": {"date-time": "2025-09-24T09:19:35+02:00", "timezone": "Europe/Berlin"}, "note": {"date-time": "x"}}
     NormaliseTimestamps(parameters={}, fields=["entered_at", "absent"]).transform(record)
     assert record == {"entered_at": "2025-09-24T07:19:35Z", "note": {"date-time": "x"}}
+
+
+def test_epoch_seconds_reads_every_timestamp_form_personio_sends():
+    from source_personio.timestamps import epoch_seconds
+
+    assert epoch_seconds("2026-10-05T10:00:00Z") == 1791194400
+    assert epoch_seconds({"date-time": "2026-10-05T12:00:00+02:00", "timezone": "Europe/Berlin"}) == 1791194400
+    assert epoch_seconds("2026-10-05T10:00:00") == 1791194400  # naive: UTC (attendance, absence periods)
+    assert epoch_seconds("2026-10-05T10:00:00.750Z") == 1791194400
+    assert epoch_seconds(None) is None and epoch_seconds("not a time") is None
