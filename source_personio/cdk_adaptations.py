@@ -17,6 +17,8 @@ adaptation                   replaces (CDK default)                             
 shared_rate_limit_pacer      the manifest's ``api_budget`` (first matching policy only, a 429 without  test_pacing.py, test_cdk_adaptations.py
                              Retry-After stalls the window): one ``PersonioRateLimits`` for the sync
 bounded_partition_queue      ``ThreadPoolManager``'s 10,000 pending partitions: 4 per worker           test_cdk_adaptations.py
+bounded_record_queue         the read queue's 10,000 items (records waiting for the main thread):      test_cdk_adaptations.py
+                             2,000
 global_substream_cursor      ``ConcurrentPerPartitionCursor`` in global mode keeping a cursor per      test_cursors.py
                              closed partition and building one per record
 colon_offset_state           ``%:z`` written literally by Python 3.11's strftime in cursor state       test_state_format.py
@@ -123,6 +125,15 @@ ADAPTATIONS: Tuple[Adaptation, ...] = (
             "ThreadPoolExecutor._max_workers",
         ),
         pinned_by=("unit_tests/test_cdk_adaptations.py::test_at_most_four_partitions_per_worker_wait",),
+    ),
+    Adaptation(
+        name="bounded_record_queue",
+        replaces="the 10,000 items of the queue between the workers and the main thread: at most 2,000 records "
+        "wait to be written, so a company's large lists (report rows, employees) do not pile up in memory",
+        relies_on=(f"{_SOURCE}.__init__", "airbyte_cdk.sources.concurrent_source.concurrent_source:ConcurrentSource.__init__"),
+        parameters=(("airbyte_cdk.sources.concurrent_source.concurrent_source:ConcurrentSource.__init__", ("queue",)),),
+        instance_attributes=("ConcurrentDeclarativeSource._concurrent_source", "ConcurrentSource._queue"),
+        pinned_by=("unit_tests/test_cdk_adaptations.py::test_at_most_2000_records_wait_for_the_main_thread",),
     ),
     Adaptation(
         name="global_substream_cursor",
@@ -283,6 +294,7 @@ def install_source_adaptations(source: Any, config: Optional[Mapping[str, Any]])
     if pace_requests(config):
         install_shared_pacer(source)
     bound_pending_partitions(source)
+    bound_record_queue(source)
     install_component_factory(source)
 
 
@@ -341,6 +353,34 @@ def bound_pending_partitions(source: Any, per_worker: int = 4) -> int:
     # the CDK's "list of futures is getting bigger" warning keeps the threshold of its own 10,000-task
     # queue: several generators may each submit a partition past the bound, which is harmless
     return pool._max_concurrent_tasks
+
+
+# bounded_record_queue ------------------------------------------------------------------------------------------
+
+RECORD_QUEUE_SIZE = 2_000
+
+
+def bound_record_queue(source: Any, size: int = RECORD_QUEUE_SIZE) -> int:
+    """Let at most ``size`` items wait in the queue the workers fill and the main thread empties (the CDK: 10,000).
+
+    The main thread writes every record (serialisation is most of a sync's CPU), so unthrottled the workers
+    fill the queue to its bound: 10,000 waiting records of the largest lists -- a custom report's rows, v1
+    employees, 4-5 KB each as Python objects -- hold ~40 MB more at 10,000 employees than at 2,000, where a list
+    has only 2,000 of them (measured: the queue full of ``custom_reports`` rows at 10,000 employees). 2,000 waiting
+    records still keep the main thread busy for ~0.4 s while the workers fetch. Workers then wait on a full queue
+    (the CDK's back-pressure); the main thread never waits on it (the CDK's ``ConcurrentMessageRepository`` puts
+    without blocking there). Returns the bound.
+    """
+    import queue as _queue
+
+    name = "bounded_record_queue"
+    require_attributes(name, source, ("_concurrent_source",), "ConcurrentDeclarativeSource")
+    require_attributes(name, source._concurrent_source, ("_queue",), "ConcurrentSource")
+    record_queue = source._concurrent_source._queue
+    if not isinstance(record_queue, _queue.Queue):
+        raise CdkAdaptationError(name, "ConcurrentSource._queue", f"is a {type(record_queue).__name__}, not a queue.Queue")
+    record_queue.maxsize = size
+    return size
 
 
 # global_substream_cursor, colon_offset_state, read_start_bounded_state ------------------------------------------

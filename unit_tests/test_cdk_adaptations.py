@@ -4,6 +4,7 @@ name stops the connector with an error naming the adaptation, and each adaptatio
 from __future__ import annotations
 
 import inspect
+import queue
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,15 @@ def test_one_pacer_is_handed_to_every_requester():
 def test_at_most_four_partitions_per_worker_wait():
     source = SourcePersonio(config={**CONFIG, "num_workers": 5})
     assert source._concurrent_source._threadpool._max_concurrent_tasks == 20
+
+
+def test_at_most_2000_records_wait_for_the_main_thread():
+    source = SourcePersonio(config=CONFIG)
+    waiting = source._concurrent_source._queue  # what the workers fill and the main thread writes out
+    for n in range(2000):
+        waiting.put_nowait(n)
+    with pytest.raises(queue.Full):  # a worker's put waits here until the main thread has taken one
+        waiting.put_nowait("record 2001")
 
 
 def test_custom_report_streams_false_lists_no_report():

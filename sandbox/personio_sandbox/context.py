@@ -70,6 +70,18 @@ def memo(ctx: "Ctx", fn):
     return hit
 
 
+def per_version(c: D.Company, name: str, build):
+    """A value derived from the whole company (an index, a report's rows), built once per data version:
+    every mutation bumps ``Company.version``, which drops them all. Callers must not modify the value."""
+    if getattr(c, "_derived_version", None) != c.version:
+        c._derived = {}
+        c._derived_version = c.version
+    store = c._derived
+    if name not in store:
+        store[name] = build()
+    return store[name]
+
+
 # ------------------------------------------------------------------ parsing helpers
 def parse_int(v, name: str, err, lo: int | None = None, hi: int | None = None, default=None):
     if v is None or v == "":

@@ -2,6 +2,8 @@
 attendance/projects endpoints."""
 from __future__ import annotations
 
+import bisect
+
 from .. import data as D
 from ..context import Ctx, ensure_indexes, memo, parse_date, parse_dt, v2_bad
 from ..data import iso_z
@@ -98,10 +100,10 @@ def attendance_page(c: D.Company, f: dict, state: tuple[int, int], limit: int):
         persons = sorted(c._person_index[int(x)] for x in f["person"] if x.isdigit() and int(x) in c._person_index)
     day_lo, day_hi = _att_day_bounds(f)
     p0, j0 = state
+    # start at the cursor's person (earlier persons are behind the read position)
+    persons = range(max(p0, 0), len(c.person_order)) if isinstance(persons, range) else persons[bisect.bisect_left(persons, p0):]
     out = []
     for p in persons:
-        if p < p0:
-            continue
         if c.person_order[p] not in c.employees:
             continue
         start_j = j0 if p == p0 else 0

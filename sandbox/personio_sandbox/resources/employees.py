@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import data as D
-from ..context import Ctx, parse_dt, parse_int, v1_bad
+from ..context import Ctx, memo, parse_dt, parse_int, per_version, v1_bad
 from ..data import iso_offset, day_str
 from ..errors import v1_error
 from ..model import employee_currency, day_breakdown, num, org_unit
@@ -140,7 +140,7 @@ def v1_employee_selection(ctx: Ctx) -> tuple[list[dict], dict]:
 
 
 def h_v1_employees(ctx: Ctx):
-    emps, info = v1_employee_selection(ctx)
+    emps, info = memo(ctx, lambda: v1_employee_selection(ctx))
     if info["updated_since"]:
         limit = parse_int(ctx.get("limit"), "limit", v1_bad, 1, 200, 200)
     else:
@@ -178,16 +178,26 @@ def h_v1_attributes(ctx: Ctx):
     return 200, {"success": True, "data": employee_attributes(ctx.cred.attributes)}
 
 
+def _absences_by_employee(c: D.Company) -> dict[int, list[dict]]:
+    """Each employee's absences, in ``Company.absences`` order (a balance would otherwise scan every absence
+    of the company for each employee)."""
+    out: dict[int, list[dict]] = {}
+    for a in c.absences.values():
+        out.setdefault(a["employee_id"], []).append(a)
+    return out
+
+
 def employee_balance(c: D.Company, eid: int) -> list[dict]:
     e = c.employees[eid]
     today = c.now()
+    own = per_version(c, "absences_by_employee", lambda: _absences_by_employee(c)).get(eid, ())
     out = []
     for t in c.time_off_types:
         if t["unit"] != "day":
             continue
         taken = upcoming = 0.0
-        for a in c.absences.values():
-            if a["employee_id"] != eid or a["type_id"] != t["id"] or a["status"] == "rejected":
+        for a in own:
+            if a["type_id"] != t["id"] or a["status"] == "rejected":
                 continue
             for d, v in day_breakdown(a):
                 if d <= today:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import data as D
-from ..context import Ctx
+from ..context import Ctx, memo
 from ..data import DAY, iso_z, day_str
 from ..errors import v2_error
 from ..filters import ts_filters
@@ -106,7 +106,13 @@ def v2_employment(c: D.Company, e: dict, m: dict, base: str, trim: bool = False)
 
 def h_v2_persons(ctx: Ctx):
     c = ctx.company
-    emps = c.listed_employees()
+    emps = memo(ctx, lambda: _v2_person_selection(ctx))
+    return v2_list(ctx, emps, lambda e: v2_person(c, e, ctx.base_url, ctx.cred.trim_v2), 50, 10)
+
+
+def _v2_person_selection(ctx: Ctx) -> list[dict]:
+    """The persons matching the request's filters, in list order."""
+    emps = ctx.company.listed_employees()
     ids = ctx.getlist("id")
     if ids:
         emps = [e for e in emps if str(e["id"]) in ids]
@@ -124,7 +130,7 @@ def h_v2_persons(ctx: Ctx):
         if st not in ("ACTIVE", "INACTIVE"):
             raise v2_error(400, "Invalid status: must be ACTIVE or INACTIVE")
         emps = [e for e in emps if ("INACTIVE" if e["status"] == "inactive" else "ACTIVE") == st]
-    return v2_list(ctx, emps, lambda e: v2_person(c, e, ctx.base_url, ctx.cred.trim_v2), 50, 10)
+    return emps
 
 
 def _person(ctx: Ctx, key: str) -> dict:

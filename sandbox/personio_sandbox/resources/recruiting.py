@@ -5,7 +5,7 @@ import datetime as _dt
 import zoneinfo
 
 from .. import data as D
-from ..context import Ctx, ensure_indexes
+from ..context import Ctx, ensure_indexes, memo
 from ..data import iso_z, day_str
 from ..errors import v2_error
 from ..filters import ts_filters
@@ -71,11 +71,16 @@ def _recruiting_updated(ctx: Ctx, items, exclusive: bool):
 def h_v2_candidates(ctx: Ctx):
     c = ctx.company
     ensure_indexes(c)
-    items = _recruiting_updated(ctx, newest_first(c.candidates), True)
+    items = memo(ctx, lambda: _candidate_selection(ctx))
+    return v2_list(ctx, items, lambda x: render_candidate(c, x), 200, 100)
+
+
+def _candidate_selection(ctx: Ctx) -> list[dict]:
+    items = _recruiting_updated(ctx, newest_first(ctx.company.candidates), True)
     em = ctx.get("email")
     if em:
         items = [x for x in items if x["email"].lower() == em.lower()]
-    return v2_list(ctx, items, lambda x: render_candidate(c, x), 200, 100)
+    return items
 
 
 def h_v2_candidate(ctx: Ctx):
@@ -90,11 +95,17 @@ def h_v2_candidate(ctx: Ctx):
 def h_v2_applications(ctx: Ctx):
     c = ctx.company
     ensure_indexes(c)
+    items = memo(ctx, lambda: _application_selection(ctx))
+    return v2_list(ctx, items, lambda x: render_application(c, x), 200, 100)
+
+
+def _application_selection(ctx: Ctx) -> list[dict]:
+    c = ctx.company
     items = _recruiting_updated(ctx, newest_first(c.applications), False)
     em = ctx.get("candidate.email")
     if em:
         items = [x for x in items if c._cand_idx[x["candidate_id"]]["email"].lower() == em.lower()]
-    return v2_list(ctx, items, lambda x: render_application(c, x), 200, 100)
+    return items
 
 
 def _application(ctx: Ctx) -> dict:
@@ -122,7 +133,7 @@ def h_v2_stage_transitions(ctx: Ctx):
 
 def h_v2_jobs(ctx: Ctx):
     c = ctx.company
-    items = _recruiting_updated(ctx, newest_first(c.jobs), False)
+    items = memo(ctx, lambda: _recruiting_updated(ctx, newest_first(c.jobs), False))
     return v2_list(ctx, items, lambda j: render_job(c, j), 200, 100)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import data as D
-from ..context import Ctx, parse_int
+from ..context import Ctx, memo, parse_int
 from ..data import DAY, iso_z, day_str
 from ..errors import reports_error
 from ..model import CURRENCY_SYMBOL, employee_currency, org_unit
@@ -80,7 +80,7 @@ def h_v1_report(ctx: Ctx):
         return reports_error(400, "Bad Request", msg, "page")
     page = parse_int(ctx.get("page"), "page", bad, 1, None, 1)
     limit = parse_int(ctx.get("limit"), "limit", bad, 1, 1000, 100)
-    rows = report_rows(c, r)
+    rows = memo(ctx, lambda: report_rows(c, r))  # every page would otherwise render the whole report
     total = len(rows)
     attrs = dict(report_meta(c, r))
     attrs["start_date"] += "T00:00:00Z"  # the item schemas declare date-time here (the list uses date)

@@ -20,7 +20,7 @@ import json
 from urllib.parse import urlencode
 
 from .. import data as D
-from ..context import Ctx, parse_int, v2_bad
+from ..context import Ctx, memo, parse_int, v2_bad
 from ..data import iso_z
 from ..errors import v2_error
 from .reports_v1 import report_meta, report_rows
@@ -171,7 +171,7 @@ def h_v2_report(ctx: Ctx):
     limit = _limit(ctx, state, "l", None)
     if limit is not None and limit < 1:
         raise v2_error(400, "Invalid limit: limit must be at least 1")
-    rows = v2_report_rows(ctx.company, r)
+    rows = memo(ctx, lambda: v2_report_rows(ctx.company, r))  # not the whole report per page
     off = state["o"] if state else 0
     chunk = rows[off:] if limit is None else rows[off:off + limit]
     links = {"self": ctx.base_url + ctx.path}
