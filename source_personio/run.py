@@ -95,9 +95,32 @@ def create_source(args: List[str]) -> SourcePersonio:
 SWITCH_INTERVAL_S = 0.05
 
 
+# glibc gives every thread that allocates its own malloc arena (up to 8 per core); the 16 worker threads
+# then each keep freed memory of their own, ~35 MB of peak RSS (BENCHMARKS.md). Same as MALLOC_ARENA_MAX=2.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt parameter number in glibc's malloc.h
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas before the worker threads start; False where there is no glibc (musl, macOS) or
+    MALLOC_ARENA_MAX is set already (the user's setting wins)."""
+    import ctypes
+    import ctypes.util
+    import os
+
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_ARENA_MAX, int(arenas)))
+    except (OSError, AttributeError):
+        return False
+
+
 def tune_process() -> None:
     """Process-wide settings for a sync process (not applied when the source is used as a library)."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    limit_malloc_arenas()
     install_process_adaptations()
 
 

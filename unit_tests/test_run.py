@@ -55,3 +55,38 @@ def test_the_environment_is_scanned_once_per_host_not_per_request(monkeypatch, r
     assert requests.sessions.get_environ_proxies("http://127.0.0.1:8080/v1/auth") == {"http": "http://proxy.example:3128"}
     requests.sessions.get_environ_proxies("http://localhost:8080/v1/auth")
     assert calls == ["http://127.0.0.1:8080/", "http://localhost:8080/"]
+
+
+ARENA_PROBE = """
+import ctypes, sys, threading
+from source_personio.run import limit_malloc_arenas
+if sys.argv[1] == "limit":
+    limit_malloc_arenas()
+def work():
+    keep = [bytes(600) for _ in range(20000)]
+    del keep
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+ctypes.CDLL("libc.so.6").malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc arenas exist on Linux only")
+def test_a_sync_process_keeps_two_malloc_arenas_however_many_threads_allocate():
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+
+    def arenas(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", ARENA_PROBE, mode], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
+
+    assert arenas("limit") <= run_module.MALLOC_ARENAS < arenas("unlimited")
+
+
+def test_a_users_malloc_arena_max_wins(monkeypatch):
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert run_module.limit_malloc_arenas() is False
