@@ -22,7 +22,9 @@ cursor would have meant.
   (:class:`source_personio.record_filters.EmitEachWindowedRecordOnce` drops the repeats).
 * **Sorted lists** (``sorted_ascending``: the stream asks for ``sort=updated_at``): an oversized page holds
   the window's oldest records, so every record older than the page's last one was in that response; the
-  window goes on from that record's second instead of being split (about one request per page).
+  window goes on from that record's second instead of being split (about one request per page). Their
+  windows are sized for ``sorted_window_pages`` pages (one more request per window than its pages) and
+  bounded above but the last, so a server never sorts more than that part of the list for one request.
 * **Next window** starts where the complete one ended (the boundary second is read twice, so timestamps
   finer than the filter's seconds are never between two windows) and is as wide as the density just seen
   makes ``target_fill`` of a page, growing at most ``max_growth`` times per window.
@@ -134,6 +136,7 @@ class UpdatedAtWindowPagination(PaginationStrategy):
     max_growth: float = 4.0
     max_rereads: int = 3
     sorted_ascending: bool = False
+    sorted_window_pages: float = 10.0
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.page_size = int(self.page_size)
@@ -141,6 +144,7 @@ class UpdatedAtWindowPagination(PaginationStrategy):
         self.sorted_ascending = str(self.sorted_ascending).lower() in ("true", "1")
         self.target_fill = float(self.target_fill)
         self.max_growth = float(self.max_growth)
+        self.sorted_window_pages = float(self.sorted_window_pages)
         self.max_rereads = max(2, int(self.max_rereads))
         self._stream_name = str((parameters or {}).get("name") or "a v2 stream")
         self._reads: PerSliceRead[_Read] = PerSliceRead(_Read)
@@ -234,7 +238,9 @@ class UpdatedAtWindowPagination(PaginationStrategy):
         read.ahead = {k: t for k, t in read.ahead.items() if t > hi}  # the rest are behind the read now
         stamps = [t for t in self._timestamps(items) if lo <= t <= hi]
         populated = max(hi - (stamps[0] if stamps else lo), 1)
-        wanted = max(self.target_fill * self.page_size, 1.0)
+        # sorted windows may hold several pages (an oversized one goes on from its last record)
+        pages = self.sorted_window_pages if self.sorted_ascending else 1.0
+        wanted = max(self.target_fill * self.page_size * pages, 1.0)
         width = populated * wanted / max(len(stamps), 1)
         used = max(hi - lo, 1)
         width = int(min(width, used * self.max_growth)) if read.width is not None else int(width)
@@ -265,6 +271,9 @@ class UpdatedAtWindowPagination(PaginationStrategy):
             # older than its last one (one response), so the window goes on from that record
             stamps = [parse_timestamp(i.get(self.cursor_field)) if isinstance(i, dict) else None for i in items]
             if stamps and None not in stamps and all(a <= b for a, b in zip(stamps, stamps[1:])) and stamps[-1] > lo:
+                if hi is None:  # the open first request: go on in a window of a few pages at this page's density
+                    read.width = max(int((stamps[-1] - stamps[0]) * self.sorted_window_pages), 2)
+                    return self._window_from(read, stamps[-1], stream_slice)
                 return self._token(stream_slice, stamps[-1], hi)
         top = int(time.time()) if hi is None else hi
         if top - lo <= 2:
