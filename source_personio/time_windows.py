@@ -58,7 +58,9 @@ import requests
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
     PaginationStrategy,
 )
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_personio.extractors import response_json
 from source_personio.slice_scope import PerSliceRead
@@ -111,6 +113,8 @@ class _Read:
     fallback_window: Optional[Tuple[int, Optional[int]]] = None  # fallback: the (lo, hi) read with the cursor
     warned_until: Optional[int] = None  # the end of the last window warned about
     ahead: Dict[Any, int] = field(default_factory=dict)  # id -> updated_at of records seen on oversized pages
+    last_cursor: Optional[str] = None  # fallback: the next cursor last followed, and how often in a row
+    cursor_repeats: int = 0
 
 
 @dataclass
@@ -137,6 +141,7 @@ class UpdatedAtWindowPagination(PaginationStrategy):
     max_rereads: int = 3
     sorted_ascending: bool = False
     sorted_window_pages: float = 10.0
+    max_cursor_repeats: int = 3  # a next link naming the cursor just followed: asked again, then the stream fails
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.page_size = int(self.page_size)
@@ -291,6 +296,13 @@ class UpdatedAtWindowPagination(PaginationStrategy):
         return self._token(stream_slice, lo, new_hi)
 
     # ---- a window of more than a page that cannot be split: cursor, re-read until two reads agree
+    @staticmethod
+    def _count_repeats(read: _Read, cursor: str) -> int:
+        """How many times in a row the fallback has been sent ``cursor`` as the next one."""
+        read.cursor_repeats = read.cursor_repeats + 1 if cursor == read.last_cursor else 1
+        read.last_cursor = cursor
+        return read.cursor_repeats
+
     def _fallback(
         self, read: _Read, lo: int, hi: Optional[int], items: List[Any], next_cursor: Optional[str], stream_slice: Any
     ) -> Any:
@@ -299,6 +311,16 @@ class UpdatedAtWindowPagination(PaginationStrategy):
             read.passes, read.current = [], set()
         read.current.update(i.get("id") for i in items if isinstance(i, dict) and i.get("id") is not None)
         if next_cursor is not None:
+            requested = self._count_repeats(read, next_cursor)
+            if requested > self.max_cursor_repeats:
+                raise AirbyteTracedException(
+                    message=(
+                        f"Personio kept answering stream {self._stream_name} with a next link to the page just read "
+                        f"(the same cursor {requested} times in a row), so the rest of the stream cannot be reached. "
+                        "The sync stopped rather than loop forever or skip data; retry later or contact Personio support."
+                    ),
+                    failure_type=FailureType.system_error,
+                )
             return self._token(stream_slice, lo, hi, next_cursor)
         read.passes.append(frozenset(read.current))
         read.current = set()

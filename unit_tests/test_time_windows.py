@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections import Counter
 from typing import List
 
 import pytest
+import requests_mock
 
 from source_personio.time_windows import parse_timestamp
-from windowed_list import V2List, attendance_list, person_list, read, records_at
+from personio_mocks import BASE, read_stream
+from windowed_list import V2_TOKEN, V2List, attendance_list, person_list, read, records_at
 
 
 def assert_each_once(ids: List[str], expected: set) -> None:
@@ -133,3 +136,20 @@ def test_requests_carry_only_the_filter_forms_the_endpoint_documents(config, str
 )
 def test_personio_timestamps_in_every_form_read_as_utc_seconds(value, seconds):
     assert parse_timestamp(value) == seconds
+
+
+def test_a_crowded_second_whose_next_link_keeps_naming_the_same_cursor_fails_the_stream_clearly(config):
+    class Stuck(V2List):
+        def respond(self, request, context):
+            body = super().respond(request, context)
+            if "next" in body["_meta"]["links"]:
+                body["_meta"]["links"]["next"] = {"href": f"{self.path}?cursor=cur_100"}
+            return body
+
+    lst = Stuck("/v2/persons", records_at([3600] * 160), 50, ("gt", "lt"), False)
+    with requests_mock.Mocker() as mocker:
+        mocker.post(f"{BASE}/v2/auth/token", json=V2_TOKEN)
+        mocker.get(re.compile(re.escape(BASE + lst.path) + r"(\?.*)?$"), json=lst.respond)
+        output = read_stream("persons", config, expecting_exception=True)
+    assert any("same cursor" in e.trace.error.message for e in output.errors)
+    assert len(lst.requests) < 40, "no endless loop"
