@@ -72,10 +72,11 @@ def _mix(resource: str, update: int = 3, create: int = 1, delete: int = 1, **ext
 def _tail(resource: str, truth: str, in_scope: Callable[[Dict[str, Any]], bool] = lambda r: True, **counts: int) -> Dict[str, Any]:
     """A mix whose delete takes a record among the last ones of the v2 list (``truth``, list order).
 
-    The sandbox's v2 cursors are offsets into the current list (its documented assumption): deleting a
-    record the read has already passed shifts the rest left and skips one unchanged record, which no
-    state can bring back (test_a_delete_behind_the_read_position_of_a_v2_list_skips_an_unchanged_record).
-    Deleting one the read has not reached yet is what these scenarios exercise."""
+    The sandbox's v2 cursors are offsets into the current list by default: deleting a record the read
+    has already passed would shift the rest left and skip one unchanged record, which no state can bring
+    back; the connector reads these lists in updated_at windows instead
+    (test_a_delete_behind_the_read_position_of_a_v2_list_skips_no_unchanged_record). Deleting one the read
+    has not reached yet is what these scenarios exercise."""
     return {**_mix(resource, **counts), "tail": (truth, in_scope)}
 
 
@@ -289,24 +290,50 @@ def test_changes_during_a_sync_are_all_in_the_destination_after_the_next_sync(sb
     assert not missing and not stale, f"{stream} ({phase}): lost {len(missing)} missing + {len(stale)} stale of {len(truth)}, e.g. {examples}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="v2 cursors that are offsets into the current list (the sandbox's assumption; Personio documents none): "
-    "a delete behind the read position skips one unchanged record (and, in a parent list, its children), and no "
-    "incremental state brings it back. "
-    "Needs a paging answer (not a state one); strict: this test starts passing when it has one.",
-)
+# stream read: (truth of its list, the list's path, its page size, the resource deleted, in scope)
+BEHIND_THE_READ = {
+    "persons": ("persons", "/v2/persons", 50, "persons", None),
+    "attendances": ("attendance_periods", "/v2/attendance-periods", 100, "attendance_periods", _since_start),
+    # every absence period (start_date 2000-01-01): those since START fit in one page
+    "absence_periods": ("absence_periods", "/v2/absence-periods", 100, "absence_periods", None),
+    # 400 employees: more than one page (200) of applications
+    "recruiting_applications": ("applications", "/v2/recruiting/applications", 200, "applications", None),
+    "employments": ("persons", "/v2/persons", 50, "persons", None),
+}
+
+
 @pytest.mark.timeout(300)
-def test_a_delete_behind_the_read_position_of_a_v2_list_skips_an_unchanged_record():
-    """Right after the first page of persons (50), the sandbox deletes the first person of that page
-    (a sandbox of its own: no person changed recently, so no margin re-reads the skipped one)."""
-    with Sandbox(employees=EMPLOYEES, seed=5, rate_limits="off") as fresh:
-        first = fresh.truth("persons")[0]["id"]
-        fresh.trigger(after_requests=1, path="/v2/persons", exact=True, resource="persons", delete=1, delete_ids=[first])
-        churned = sync(fresh, "persons")
+@pytest.mark.parametrize("cursors", ["positional", "keyset"])
+@pytest.mark.parametrize("stream", list(BEHIND_THE_READ))
+def test_a_delete_behind_the_read_position_of_a_v2_list_skips_no_unchanged_record(stream, cursors):
+    """Right after the first request of the list, the sandbox deletes the first record of it (list
+    order) -- behind the read position if the list were read by positional cursors -- in a sandbox of
+    its own (nothing changed recently, so no margin re-reads a skipped record), whose v2 cursors are
+    positions or keysets (Personio documents neither). After this sync and the next incremental one,
+    every record that exists (for employments, every employment of every person) has been emitted."""
+    truth, path, page, resource, in_scope = BEHIND_THE_READ[stream]
+    employees = 400 if stream == "recruiting_applications" else EMPLOYEES
+    with Sandbox(employees=employees, seed=5, rate_limits="off", extra_args=["--v2-cursors", cursors]) as fresh:
+        listed = [r for r in fresh.truth(truth) if in_scope is None or in_scope(r)]
+        assert len(listed) > page, f"{truth}: {len(listed)} records fit in one page"
+        if resource == "absence_periods":  # the sandbox's absence_periods mutations take hour-unit ones
+            hourly = {r["attributes"]["id"] for r in fresh.truth("absence_periods_v1")}
+            listed = [r for r in listed if r["id"] in hourly]
+        first = listed[0]["id"]
+        fresh.trigger(after_requests=1, path=path, exact=True, resource=resource, delete=1, delete_ids=[first])
+        config = {**config_for(fresh, stream), **({"start_date": "2000-01-01"} if in_scope is None else {})}
+
+        def read(state=None):
+            output = run_read(config, [stream], SyncMode.incremental, state=state)
+            assert not output.errors, [e.trace.error.message for e in output.errors]
+            return output
+
+        churned = read()
         assert all(t["fired"] for t in fresh.triggers())
         fresh.clear_triggers()
-        following = sync(fresh, "persons", final_states(churned))
-        got = {r["id"] for r in emitted(churned, "persons") + emitted(following, "persons")}
-        missing = [p["id"] for p in fresh.truth("persons") if p["id"] not in got]
-    assert not missing, f"persons skipped by the shifted page: {missing}"
+        following = read(final_states(churned))
+        got = {r["id"] for r in emitted(churned, stream) + emitted(following, stream)}
+        expected = fresh.truth("employments") if stream == "employments" else fresh.truth(truth)
+        missing = [r["id"] for r in expected if (in_scope is None or in_scope(r)) and r["id"] not in got]
+    assert first not in {r["id"] for r in expected}, "the trigger deleted nothing"
+    assert not missing, f"{stream} ({cursors} cursors): records skipped by the shifted page: {missing[:10]} ({len(missing)})"

@@ -6,7 +6,13 @@ one such count per parent record, plus one token per API version used. v1 offset
 the exception: the connector reads them with pages that overlap by one record, its proof that two
 pages join while Personio's list may change under the read (docs/personio.md, "How v1 paging
 survives changes"), so their minimum is the fewest *overlapping* pages (:func:`v1_record_offset_pages`,
-:func:`v1_page_number_pages`). Record counts are the
+:func:`v1_page_number_pages`). v2 lists with an ``updated_at`` filter are read in time windows of one page
+each (docs/personio.md, "How v2 lists survive changes": what Personio's cursors mean then never matters),
+which re-reads records on purpose: the first request asks for the whole list (one page holds all of a
+short list) and, for a longer one, its page is read again by the windows, which are sized for 3/4 of a
+page so that one rarely turns out oversized and has to be split (:func:`v2_window_pages`); attendances
+are sorted by ``updated_at``, so an oversized window goes on from its page's last record and costs its
+pages. Record counts are the
 sandbox's own ground truth, computed in-process from the same seed and company size
 (``personio_sandbox.data.generate_company`` + ``personio_sandbox.api.dataset``), with the filters
 the connector sends for the bench's ``start_date``.
@@ -75,6 +81,17 @@ def v1_page_number_pages(n: int, size: int) -> int:
     return requests
 
 
+# v2 lists with an updated_at filter (persons, absence periods, recruiting applications) are read in
+# updated_at windows of one page each (see the module docstring): the whole-list request, then windows
+# sized for 3/4 of a page.
+WINDOW_FILL = 0.75
+
+
+def v2_window_pages(n: int, size: int) -> int:
+    """The whole list in one request, or that request plus windows of 3/4 of a page each."""
+    return 1 if n <= size else 1 + math.ceil(n / (size * WINDOW_FILL))
+
+
 @dataclass
 class Model:
     company: D.Company
@@ -128,10 +145,11 @@ ENDPOINT_MIN: Dict[str, Callable[[Model], int]] = {
     "/v1/company/document-categories": lambda m: 1,
     "/v1/company/custom-reports/reports": lambda m: 1,
     "/v1/company/custom-reports/reports/{report_id}": _reports,
+    # sorted by updated_at: a window of more than a page goes on from its page's last record (its pages)
     "/v2/attendance-periods": _list("/v2/attendance-periods", query="?updated_at.gte={start}T00:00:00"),
-    "/v2/absence-periods": _list("/v2/absence-periods", query="?updated_at.gte={start}T00:00:00"),
+    "/v2/absence-periods": _list("/v2/absence-periods", query="?updated_at.gte={start}T00:00:00", paging=v2_window_pages),
     "/v2/absence-periods/{id}/breakdowns": _breakdowns,
-    "/v2/persons": _list("/v2/persons"),
+    "/v2/persons": _list("/v2/persons", paging=v2_window_pages),
     "/v2/persons/{person_id}/employments": _employments,
     "/v2/projects": _list("/v2/projects"),
     "/v2/absence-types": _list("/v2/absence-types"),
@@ -140,7 +158,7 @@ ENDPOINT_MIN: Dict[str, Callable[[Model], int]] = {
     "/v2/workplaces": _list("/v2/workplaces"),
     "/v2/compensations/types": _list("/v2/compensations/types"),
     "/v2/recruiting/candidates": _list("/v2/recruiting/candidates"),
-    "/v2/recruiting/applications": _list("/v2/recruiting/applications"),
+    "/v2/recruiting/applications": _list("/v2/recruiting/applications", paging=v2_window_pages),
     "/v2/recruiting/applications/{id}/stage-transitions": _stage_transitions,
     "/v2/recruiting/jobs": _list("/v2/recruiting/jobs"),
     "/v2/recruiting/categories": _list("/v2/recruiting/categories"),
@@ -294,7 +312,7 @@ def incremental_min_requests(
             elif name == "employments" and employments_every_person:
                 persons = model.count("/v2/persons")
                 # the persons list, then each person's employments changed since the state (none: one page)
-                n = pages(persons, PAGE["/v2/persons"]) + persons
+                n = v2_window_pages(persons, PAGE["/v2/persons"]) + persons
             budget[f"incremental {name}"] = n
         else:
             key = "custom_report_*" if name.startswith("custom_report_") else name

@@ -1,15 +1,17 @@
-"""Record filters."""
+"""Record filters: each record once per read of a list that repeats records on purpose (v1 overlapping pages,
+v2 updated_at windows)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, List, Mapping, Optional, Set
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_personio.pagination import v1_record_id
 from source_personio.slice_scope import PerSliceRead
+from source_personio.time_windows import parse_timestamp, window_start
 
 
 @dataclass
@@ -59,3 +61,80 @@ class EmitEachRecordOnce(RecordFilter):
             except TypeError:  # an unhashable id: cannot be compared, so never dropped
                 pass
             yield record
+
+
+@dataclass
+class _Versions:
+    """The record versions one windowed read has emitted and may still see again: key -> its second."""
+
+    seconds: Dict[Any, int] = field(default_factory=dict)
+    since: Optional[int] = None
+
+    def forget_before(self, second: Optional[int]) -> None:
+        if second is None or (self.since is not None and second <= self.since):
+            return
+        self.since = second
+        self.seconds = {k: t for k, t in self.seconds.items() if t >= second}
+
+
+@dataclass
+class EmitEachWindowedRecordOnce(RecordFilter):
+    """Drop a record version already emitted by the same read of a v2 list read in ``updated_at`` windows.
+
+    Personio quirk (see :mod:`source_personio.time_windows`): v2 cursors may be positions, so those lists
+    are read in ``updated_at`` windows, and windows repeat records on purpose: the records of an oversized
+    window's page come again in the smaller windows it is split into, and the second where one window ends
+    is read again as the first second of the next. A record version is its ``id`` with its ``updated_at``;
+    the first copy is emitted. Memory stays within the windows being read, not the list: window starts
+    never move back, so a version older than the current window's start
+    (:func:`source_personio.time_windows.window_start`) cannot come again and is forgotten. A record that
+    changes during the read has two versions (an old ``updated_at`` in an earlier window, a new one in a
+    later window) and both are emitted (at-least-once; the destination's dedup keeps the newest). A record
+    without an ``id`` or a readable ``updated_at`` is emitted.
+
+    ``condition``: RecordFilter's own condition, applied first when set.
+    """
+
+    cursor_field: str = "updated_at"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._emitted: PerSliceRead[_Versions] = PerSliceRead(_Versions)
+        self.largest_held = 0  # the most record versions one read kept at once (its memory), for tests
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        if self.condition:
+            records = super().filter_records(records, stream_state, stream_slice, next_page_token)
+        versions = self._emitted.get(stream_slice)
+        versions.forget_before(window_start(stream_slice))
+        for record in records:
+            key, second = self._version_of(record)
+            if key is None or second is None:
+                yield record
+                continue
+            if key in versions.seconds:
+                continue
+            versions.seconds[key] = second
+            self.largest_held = max(self.largest_held, len(versions.seconds))
+            yield record
+
+    def _version_of(self, record: Mapping[str, Any]) -> Tuple[Any, Optional[int]]:
+        record_id = record.get("id") if isinstance(record, Mapping) else None
+        stamp = record.get(self.cursor_field) if isinstance(record, Mapping) else None
+        second = parse_timestamp(stamp)
+        if record_id is None or second is None:
+            return None, None
+        text = stamp.get("date-time") if isinstance(stamp, Mapping) else stamp
+        try:
+            key = (record_id, str(text))
+            hash(key)
+        except TypeError:  # an unhashable id: cannot be compared, so never dropped
+            return None, None
+        return key, second
+

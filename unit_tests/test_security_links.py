@@ -34,16 +34,17 @@ def evil_requests(m):
 
 
 def test_a_v2_next_link_to_another_host_is_followed_on_the_configured_host_only(config):
+    # a cursor-paged v2 list (attendances are read in updated_at windows: source_personio/time_windows.py)
     def page(request, context):
         if request.qs.get("cursor") == ["c2"]:
             return {"_data": [attendance("a2")], "_meta": {"links": {}}}
-        return {"_data": [attendance("a1")], "_meta": {"links": {"next": {"href": f"{EVIL}/v2/attendance-periods?cursor=c2"}}}}
+        return {"_data": [attendance("a1")], "_meta": {"links": {"next": {"href": f"{EVIL}/v2/projects?cursor=c2"}}}}
 
     with rm.Mocker() as m:
         v2_token(m)
-        m.get(f"{BASE}/v2/attendance-periods", json=page)
+        m.get(f"{BASE}/v2/projects", json=page)
         m.get(rm.ANY, status_code=200, json={"_data": [attendance("stolen")], "_meta": {"links": {}}}, additional_matcher=lambda r: r.hostname == "evil.example")
-        output = read_stream("attendances", config)
+        output = read_stream("projects", config)
     assert not evil_requests(m), "a request went to the host named in the next link"
     assert sorted(r.record.data["id"] for r in output.records) == ["a1", "a2"]
     cursor_requests = [r for r in m.request_history if r.qs.get("cursor") == ["c2"]]

@@ -267,38 +267,48 @@ def attendance(attendance_id: str, updated_at: str = "2024-04-01T08:00:00Z") -> 
 
 
 def attendances_request(cursor: str | None = None, updated_gte: str = "2024-01-01T00:00:00") -> HttpRequest:
-    params = {"limit": "100", "updated_at.gte": updated_gte}
+    # sort=updated_at: read in updated_at windows (source_personio/time_windows.py, unit_tests/test_time_windows.py)
+    params = {"limit": "100", "updated_at.gte": updated_gte, "sort": "updated_at"}
     if cursor:
         params["cursor"] = cursor
     return HttpRequest(f"{BASE}/v2/attendance-periods", query_params=params)
 
 
-def test_attendances_follow_absolute_and_relative_next_links_by_cursor(config):
+def project(project_id: str) -> dict:
+    return {"id": project_id, "name": "P" + project_id}
+
+
+def projects_request(cursor: str | None = None) -> HttpRequest:
+    return HttpRequest(f"{BASE}/v2/projects", query_params={"limit": "100", **({"cursor": cursor} if cursor else {})})
+
+
+def test_v2_cursor_lists_follow_absolute_and_relative_next_links_by_cursor(config):
+    # (attendance periods sent relative links until 2025-09-15; they are read in updated_at windows now)
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
         http.get(
-            attendances_request(),
-            json_response({"_data": [attendance("a1")], "_meta": {"links": {"next": {"href": f"{BASE}/v2/attendance-periods?cursor=c2&limit=100"}}}}),
+            projects_request(),
+            json_response({"_data": [project("a1")], "_meta": {"links": {"next": {"href": f"{BASE}/v2/projects?cursor=c2&limit=100"}}}}),
         )
         http.get(
-            attendances_request("c2"),
-            json_response({"_data": [attendance("a2")], "_meta": {"links": {"next": {"href": "/v2/attendance-periods?cursor=c3"}}}}),
+            projects_request("c2"),
+            json_response({"_data": [project("a2")], "_meta": {"links": {"next": {"href": "/v2/projects?cursor=c3"}}}}),
         )
-        http.get(attendances_request("c3"), json_response({"_data": [attendance("a3")], "_meta": {"links": {}}}))
-        records = record_data(read_stream("attendances", config))
+        http.get(projects_request("c3"), json_response({"_data": [project("a3")], "_meta": {"links": {}}}))
+        records = record_data(read_stream("projects", config))
     assert [r["id"] for r in records] == ["a1", "a2", "a3"]
 
 
-def test_attendances_fail_clearly_when_the_next_link_keeps_repeating_the_cursor(config):
+def test_v2_cursor_lists_fail_clearly_when_the_next_link_keeps_repeating_the_cursor(config):
     with HttpMocker() as http:
         mock_auth(http, v1=False, v2=True)
         http.get(
-            attendances_request(),
-            json_response({"_data": [attendance("a1")], "_meta": {"links": {"next": {"href": "/v2/attendance-periods?cursor=c2"}}}}),
+            projects_request(),
+            json_response({"_data": [project("a1")], "_meta": {"links": {"next": {"href": "/v2/projects?cursor=c2"}}}}),
         )
-        loop = attendances_request("c2")
-        http.get(loop, json_response({"_data": [attendance("a2")], "_meta": {"links": {"next": {"href": "/v2/attendance-periods?cursor=c2"}}}}))
-        output = read_stream("attendances", config, expecting_exception=True)
+        loop = projects_request("c2")
+        http.get(loop, json_response({"_data": [project("a2")], "_meta": {"links": {"next": {"href": "/v2/projects?cursor=c2"}}}}))
+        output = read_stream("projects", config, expecting_exception=True)
         http.assert_number_of_calls(loop, 3)  # the page, then two re-requests; no endless loop
     assert {r["id"] for r in record_data(output)} == {"a1", "a2"}
     assert any("same cursor 3 times" in e.trace.error.message for e in output.errors)
