@@ -46,21 +46,13 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 
 from source_personio.cursors import CLOCK_SKEW_MARGIN
 from source_personio.extractors import response_json
+from source_personio.pagination import next_cursor
 from source_personio.slice_scope import PerSliceRead
 from source_personio.timestamps import epoch_seconds
 
 logger = logging.getLogger("airbyte")
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def _next_cursor(body: Any) -> Optional[str]:
-    links = ((body.get("_meta") or {}).get("links") or {}) if isinstance(body, dict) and isinstance(body.get("_meta"), dict) else {}
-    link = links.get("next")
-    href = link.get("href") if isinstance(link, Mapping) else link
-    if not href or not isinstance(href, str):
-        return None
-    return (parse_qs(urlsplit(href).query).get("cursor") or [None])[0]
 
 
 @dataclass
@@ -131,7 +123,7 @@ class NewestFirstKeysetPagination(PaginationStrategy):
                 "list ends there, so records after it may be missing from this sync."
             )
             return self._end_of_pass(read, phase, stream_slice)
-        cursor = _next_cursor(body)
+        cursor = next_cursor(body)
         stamps = [epoch_seconds(i.get(self.cursor_field)) if isinstance(i, Mapping) else None for i in items]
         ordered = None not in stamps and all(a >= b for a, b in zip(stamps, stamps[1:]))
         if not ordered and not read.follow_cursor:

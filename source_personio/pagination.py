@@ -323,6 +323,18 @@ class CustomReportPagination(OverlappingPageNumberPagination):
 # -- v2 cursors ----------------------------------------------------------------------------------
 
 
+def next_cursor(body: Any) -> Optional[str]:
+    """The ``cursor`` query value of a v2 page's ``_meta.links.next`` (``{href}`` on v2 lists, a plain URL string on
+    the Report API v2); None on the last page or when the body has no such link."""
+    meta = body.get("_meta") if isinstance(body, dict) else None
+    links = meta.get("links") if isinstance(meta, dict) else None
+    link = links.get("next") if isinstance(links, dict) else None
+    href = link.get("href") if isinstance(link, Mapping) else link
+    if not href or not isinstance(href, str):
+        return None
+    return (parse_qs(urlsplit(href).query).get("cursor") or [None])[0]
+
+
 @dataclass
 class PersonioCursorPagination(PaginationStrategy):
     """Follow Personio v2 cursors from ``_meta.links.next`` (``{href}`` on v2 lists, a plain URL string on the
@@ -367,12 +379,7 @@ class PersonioCursorPagination(PaginationStrategy):
             body = response_json(response)
         except ValueError:
             return None
-        link = ((body.get("_meta") or {}).get("links") or {}).get("next") if isinstance(body, dict) else None
-        if isinstance(link, Mapping):
-            link = link.get("href")
-        if not link or not isinstance(link, str):
-            return None
-        cursor = (parse_qs(urlsplit(link).query).get("cursor") or [None])[0]
+        cursor = next_cursor(body)
         if not cursor:
             return None
         if cursor == last_page_token_value:

@@ -11,7 +11,8 @@ from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_personio.pagination import v1_record_id
 from source_personio.slice_scope import PerSliceRead
-from source_personio.time_windows import parse_timestamp, window_start
+from source_personio.time_windows import window_start
+from source_personio.timestamps import epoch_seconds
 
 
 @dataclass
@@ -127,7 +128,7 @@ class EmitEachWindowedRecordOnce(RecordFilter):
     def _version_of(self, record: Mapping[str, Any]) -> Tuple[Any, Optional[int]]:
         record_id = record.get("id") if isinstance(record, Mapping) else None
         stamp = record.get(self.cursor_field) if isinstance(record, Mapping) else None
-        second = parse_timestamp(stamp)
+        second = epoch_seconds(stamp)
         if record_id is None or second is None:
             return None, None
         text = stamp.get("date-time") if isinstance(stamp, Mapping) else stamp

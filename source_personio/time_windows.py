@@ -63,30 +63,13 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_personio.extractors import response_json
+from source_personio.pagination import next_cursor as next_cursor_of
 from source_personio.slice_scope import PerSliceRead
+from source_personio.timestamps import epoch_seconds
 
 logger = logging.getLogger("airbyte")
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def parse_timestamp(value: Any) -> Optional[int]:
-    """Epoch seconds of a Personio timestamp: ``2024-05-01T10:00:00Z``, naive (UTC), with an offset, or
-    wrapped as recruiting may send it (``{"date-time": "...", "timezone": "..."}``); None if unreadable."""
-    if isinstance(value, Mapping):
-        value = value.get("date-time")
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().replace(" ", "T")
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return int((parsed - _EPOCH).total_seconds() // 1)
 
 
 @dataclass
@@ -189,7 +172,7 @@ class UpdatedAtWindowPagination(PaginationStrategy):
                 "list ends there, so records after it may be missing from this sync."
             )
             return None
-        next_cursor = self._next_cursor(body)
+        next_cursor = next_cursor_of(body)
         lo, hi, cursor = self._window_of(response)
         read = self._reads.get(stream_slice)
         if cursor is not None or read.fallback_window == (lo, hi):
@@ -202,23 +185,13 @@ class UpdatedAtWindowPagination(PaginationStrategy):
     def _window_of(self, response: requests.Response) -> Tuple[int, Optional[int], Optional[str]]:
         url = getattr(getattr(response, "request", None), "url", None) or getattr(response, "url", "") or ""
         query = parse_qs(urlsplit(url).query, keep_blank_values=False)
-        lower = parse_timestamp((query.get(self.lower_param) or [None])[0])
-        upper = parse_timestamp((query.get(self.upper_param) or [None])[0])
+        lower = epoch_seconds((query.get(self.lower_param) or [None])[0])
+        upper = epoch_seconds((query.get(self.upper_param) or [None])[0])
         if self.exclusive:
             lower = None if lower is None else lower + 1
             upper = None if upper is None else upper - 1
         cursor = (query.get("cursor") or [None])[0]
         return (0 if lower is None else lower), upper, cursor
-
-    @staticmethod
-    def _next_cursor(body: Mapping[str, Any]) -> Optional[str]:
-        meta = body.get("_meta")
-        links = (meta.get("links") or {}) if isinstance(meta, dict) else {}
-        link = links.get("next") if isinstance(links, dict) else None
-        href = link.get("href") if isinstance(link, dict) else link
-        if not href or not isinstance(href, str):
-            return None
-        return (parse_qs(urlsplit(href).query).get("cursor") or [None])[0]
 
     def _token(self, stream_slice: Any, lo: int, hi: Optional[int], cursor: Optional[str] = None) -> Dict[str, str]:
         WINDOW_STARTS.get(stream_slice).second = lo
@@ -233,7 +206,7 @@ class UpdatedAtWindowPagination(PaginationStrategy):
         return {"lower": fmt(lower), "upper": "" if upper is None else fmt(upper), "cursor": cursor or ""}
 
     def _timestamps(self, items: List[Any]) -> List[int]:
-        stamps = (parse_timestamp(i.get(self.cursor_field)) if isinstance(i, dict) else None for i in items)
+        stamps = (epoch_seconds(i.get(self.cursor_field)) if isinstance(i, dict) else None for i in items)
         return sorted(t for t in stamps if t is not None)
 
     # ---- a complete window: the next one
@@ -274,7 +247,7 @@ class UpdatedAtWindowPagination(PaginationStrategy):
         if self.sorted_ascending:
             # asked for sort=updated_at: an oversized page sorted so holds every record of the window
             # older than its last one (one response), so the window goes on from that record
-            stamps = [parse_timestamp(i.get(self.cursor_field)) if isinstance(i, dict) else None for i in items]
+            stamps = [epoch_seconds(i.get(self.cursor_field)) if isinstance(i, dict) else None for i in items]
             if stamps and None not in stamps and all(a <= b for a, b in zip(stamps, stamps[1:])) and stamps[-1] > lo:
                 if hi is None:  # the open first request: go on in a window of a few pages at this page's density
                     read.width = max(int((stamps[-1] - stamps[0]) * self.sorted_window_pages), 2)
@@ -285,7 +258,7 @@ class UpdatedAtWindowPagination(PaginationStrategy):
             return self._fallback(read, lo, hi, items, next_cursor, stream_slice)
         for item in items:
             if isinstance(item, dict) and item.get("id") is not None:
-                stamp = parse_timestamp(item.get(self.cursor_field))
+                stamp = epoch_seconds(item.get(self.cursor_field))
                 if stamp is not None:
                     read.ahead[item["id"]] = stamp
         new_hi = lo + (top - lo) // 2

@@ -64,10 +64,13 @@ def epoch_seconds(value: Any) -> Optional[int]:
     offset, wrapped); a naive ISO string counts as UTC (attendance and absence periods send those). None if the value
     is no timestamp."""
     value = plain_utc(value)
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value.strip():
         return None
+    text = value.strip()
+    if text[-1] in "Zz":
+        text = text[:-1] + "+00:00"
     try:
-        parsed = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = _dt.datetime.fromisoformat(text)
     except ValueError:
         return None
     if parsed.tzinfo is None:

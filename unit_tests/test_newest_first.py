@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import re
 from collections import Counter
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests_mock
 
 from airbyte_cdk.models import SyncMode

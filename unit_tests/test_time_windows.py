@@ -17,7 +17,7 @@ from typing import List
 import pytest
 import requests_mock
 
-from source_personio.time_windows import parse_timestamp
+from source_personio.timestamps import epoch_seconds
 from personio_mocks import BASE, read_stream
 from windowed_list import V2_TOKEN, V2List, attendance_list, person_list, read, records_at
 
@@ -135,7 +135,7 @@ def test_requests_carry_only_the_filter_forms_the_endpoint_documents(config, str
     ],
 )
 def test_personio_timestamps_in_every_form_read_as_utc_seconds(value, seconds):
-    assert parse_timestamp(value) == seconds
+    assert epoch_seconds(value) == seconds
 
 
 def test_a_crowded_second_whose_next_link_keeps_naming_the_same_cursor_fails_the_stream_clearly(config):
