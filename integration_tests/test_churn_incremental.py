@@ -69,15 +69,11 @@ def _mix(resource: str, update: int = 3, create: int = 1, delete: int = 1, **ext
     return {"resource": resource, "update": update, "create": create, "delete": delete, **extra}
 
 
-def _tail(resource: str, truth: str, in_scope: Callable[[Dict[str, Any]], bool] = lambda r: True, **counts: int) -> Dict[str, Any]:
-    """A mix whose delete takes a record among the last ones of the v2 list (``truth``, list order).
-
-    The sandbox's v2 cursors are offsets into the current list by default: deleting a record the read
-    has already passed would shift the rest left and skip one unchanged record, which no state can bring
-    back; the connector reads these lists in updated_at windows instead
-    (test_a_delete_behind_the_read_position_of_a_v2_list_skips_no_unchanged_record). Deleting one the read
-    has not reached yet is what these scenarios exercise."""
-    return {**_mix(resource, **counts), "tail": (truth, in_scope)}
+def _spread(resource: str, truth: str, in_scope: Callable[[Dict[str, Any]], bool] = lambda r: True, **counts: int) -> Dict[str, Any]:
+    """A mix whose delete takes a record of the v2 list the stream reads (``truth``, in list order): the
+    first trigger's from its head (behind the read position once the first page is read: with positional
+    cursors that would shift the next page), the next one's from the middle, then from the end."""
+    return {**_mix(resource, **counts), "spread": (truth, in_scope)}
 
 
 def _period_in_scope(record, sb) -> bool:
@@ -94,16 +90,16 @@ SPECS: Dict[str, Spec] = {
         ("id",),
         "/v2/attendance-periods",
         100,
-        [_tail("attendance_periods", "attendance_periods", _since_start)],
+        [_spread("attendance_periods", "attendance_periods", _since_start)],
         in_scope=lambda r, sb: _since_start(r),
     ),
-    "persons": Spec("persons", ("id",), "/v2/persons", 50, [_tail("persons", "persons")]),
+    "persons": Spec("persons", ("id",), "/v2/persons", 50, [_spread("persons", "persons")]),
     "employments": Spec(
         "employments",
         ("id",),
         "/v2/persons",
         50,
-        [_mix("employments"), _tail("persons", "persons", update=1, create=1, delete=1)],
+        [_mix("employments"), _spread("persons", "persons", update=1, create=1, delete=1)],
         child_path="/v2/persons/",
     ),
     "absence_periods": Spec(
@@ -111,7 +107,7 @@ SPECS: Dict[str, Spec] = {
         ("id",),
         "/v2/absence-periods",
         100,
-        [_tail("absence_periods", "absence_periods", _since_start), _mix("absences", update=2, delete=0)],
+        [_spread("absence_periods", "absence_periods", _since_start), _mix("absences", update=2, delete=0)],
         in_scope=lambda r, sb: _since_start(r),
     ),
     "absence_period_breakdowns": Spec(
@@ -119,7 +115,7 @@ SPECS: Dict[str, Spec] = {
         ("absence_period_id", "date"),
         "/v2/absence-periods",
         100,
-        [_tail("absence_periods", "absence_periods", _since_start, update=2), _mix("absences", update=1, delete=0)],
+        [_spread("absence_periods", "absence_periods", _since_start, update=2), _mix("absences", update=1, delete=0)],
         in_scope=_period_in_scope,
         child_path="/v2/absence-periods/",
     ),
@@ -132,25 +128,29 @@ SPECS: Dict[str, Spec] = {
         in_scope=lambda r, sb: COMP_START.isoformat() <= r["effective_date"] <= TODAY.isoformat(),
         truth_query={"start_date": COMP_START.isoformat(), "end_date": TODAY.isoformat()},
     ),
-    "recruiting_candidates": Spec("candidates", ("id",), "/v2/recruiting/candidates", 200, [_tail("candidates", "candidates")]),
-    "recruiting_applications": Spec("applications", ("id",), "/v2/recruiting/applications", 200, [_tail("applications", "applications")]),
+    "recruiting_candidates": Spec("candidates", ("id",), "/v2/recruiting/candidates", 200, [_spread("candidates", "candidates")]),
+    "recruiting_applications": Spec("applications", ("id",), "/v2/recruiting/applications", 200, [_spread("applications", "applications")]),
     "recruiting_application_stage_transitions": Spec(
         "stage_transitions",
         ("application_id", "entered_at"),
         "/v2/recruiting/applications",
         200,
-        [_tail("applications", "applications")],
+        [_spread("applications", "applications")],
         child_path="/v2/recruiting/applications/",
     ),
 }
 
 
-@pytest.fixture(scope="module")
-def sb():
-    log_path = os.path.join(tempfile.gettempdir(), f"source-personio-it-churn-{os.getpid()}.log")
-    with Sandbox(employees=EMPLOYEES, seed=5, rate_limits="off", log_path=log_path) as sandbox:
+@pytest.fixture(scope="module", params=["positional", "keyset"])
+def sb(request):
+    """The sandbox, once with v2 cursors that are positions in the current list and once with keyset cursors
+    (Personio documents neither, so the connector must lose nothing under both)."""
+    log_path = os.path.join(tempfile.gettempdir(), f"source-personio-it-churn-{os.getpid()}-{request.param}.log")
+    with Sandbox(employees=EMPLOYEES, seed=5, rate_limits="off", log_path=log_path, extra_args=["--v2-cursors", request.param]) as sandbox:
+        sandbox.v2_cursors = request.param
         yield sandbox
-    print("\n".join(["", "churn: lost / stale / duplicated / deleted-still-present per scenario"] + REPORT))
+    mine = [line for line in REPORT if f" {request.param} " in line]
+    print("\n".join(["", f"churn ({request.param} v2 cursors): lost / stale / duplicated / deleted-still-present per scenario"] + mine))
 
 
 def config_for(sb, stream: str) -> Dict[str, Any]:
@@ -218,17 +218,18 @@ def arm_triggers(sb, stream: str, incremental: bool, seed: int) -> List[str]:
         c = child_requests(sb, stream) if not incremental or stream == "employments" else 1
         points += [(spec.child_path, k) for k in sorted({1, max(1, c // 2), max(1, c - 2)})]
     ids = []
-    tails: Dict[str, List[str]] = {}
+    lists: Dict[str, List[str]] = {}
     for i, (path, after) in enumerate(points):
         for j, mix in enumerate(spec.mutations):
             mutations = [mix]
-            if "tail" in mix:
-                truth, in_scope = mix["tail"]
-                if truth not in tails:
-                    tails[truth] = [r["id"] for r in sb.truth(truth) if in_scope(r)][-40:]
-                # one candidate set per trigger, from the end of the list backwards
-                chunk = tails[truth][-(10 * (i + 1)) : len(tails[truth]) - 10 * i] or tails[truth][-10:]
-                base = {k: v for k, v in mix.items() if k != "tail"}
+            if "spread" in mix:
+                truth, in_scope = mix["spread"]
+                if truth not in lists:
+                    lists[truth] = [r["id"] for r in sb.truth(truth) if in_scope(r)]
+                listed = lists[truth]
+                where = (0, len(listed) // 2, max(len(listed) - 10, 0))[i % 3]  # head, middle, end
+                chunk = listed[where + 10 * (i // 3) : where + 10 * (i // 3) + 10] or listed[-10:]
+                base = {k: v for k, v in mix.items() if k != "spread"}
                 mutations = [{**base, "delete": 0}, {"resource": base["resource"], "delete": base["delete"], "ids": chunk}]
             for k, mutation in enumerate(mutations):
                 ids.append(
@@ -282,7 +283,7 @@ def test_changes_during_a_sync_are_all_in_the_destination_after_the_next_sync(sb
     deleted_present = len([k for k in destination if k not in truth])
     duplicates = total - len(destination)
     REPORT.append(
-        f"{stream:<42} {phase:<17} lost {len(missing) + len(stale):>3} (missing {len(missing)}, stale {len(stale)})"
+        f"{stream:<42} {phase:<17} {sb.v2_cursors:<10} lost {len(missing) + len(stale):>3} (missing {len(missing)}, stale {len(stale)})"
         f"  duplicated {duplicates:>5}  deleted-still-present {deleted_present:>3}"
         f"  triggers fired {len(fired)}/{len(triggers)}  changes {len(changes)}"
     )
@@ -337,3 +338,31 @@ def test_a_delete_behind_the_read_position_of_a_v2_list_skips_no_unchanged_recor
         missing = [r["id"] for r in expected if (in_scope is None or in_scope(r)) and r["id"] not in got]
     assert first not in {r["id"] for r in expected}, "the trigger deleted nothing"
     assert not missing, f"{stream} ({cursors} cursors): records skipped by the shifted page: {missing[:10]} ({len(missing)})"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("cursors", ["positional", "keyset"])
+def test_a_delete_behind_the_read_position_of_the_newest_first_candidates_skips_no_unchanged_candidate(cursors):
+    """recruiting_candidates cannot be read in windows (Personio: updated_at.gt and .lt are mutually exclusive);
+    it is read by its documented newest-first order instead. The sandbox deletes only candidates without
+    applications, i.e. ones created by a change: three are created before the sync (the newest, so on page 1),
+    and one of them is deleted right after page 1."""
+    with Sandbox(employees=1000, seed=5, rate_limits="off", extra_args=["--v2-cursors", cursors]) as fresh:
+        fresh.mutate(create=3, resource="candidates")
+        listed = fresh.truth("candidates")
+        assert len(listed) > 200 and not listed[0]["applications"], "a deletable candidate heads a list of several pages"
+        first = listed[0]["id"]
+        fresh.trigger(after_requests=1, path="/v2/recruiting/candidates", exact=True, resource="candidates", delete=1, delete_ids=[first])
+        config = config_for(fresh, "recruiting_candidates")
+        churned = run_read(config, ["recruiting_candidates"], SyncMode.incremental)
+        assert not churned.errors and all(t["fired"] for t in fresh.triggers())
+        fresh.clear_triggers()
+        following = run_read(config, ["recruiting_candidates"], SyncMode.incremental, state=final_states(churned))
+        assert not following.errors
+        got = [r["id"] for r in emitted(churned, "recruiting_candidates")]
+        remaining = [c["id"] for c in fresh.truth("candidates")]
+    assert first not in remaining, "the trigger deleted nothing"
+    assert set(remaining) <= set(got), f"skipped by the shifted page: {sorted(set(remaining) - set(got))}"
+    assert len(got) == len(set(got)), "a candidate emitted twice in one sync"
+    # the next sync re-reads only what changed within the state's clock-skew margin (the created ones)
+    assert {r["id"] for r in emitted(following, "recruiting_candidates")} <= {c["id"] for c in listed[:3]}
