@@ -199,6 +199,16 @@ def test_base_clock_keeps_the_synthetic_stamps():
         assert [ch["at"] for ch in second] == ["2026-11-01T00:02:02Z", "2026-11-01T00:02:03Z"]
 
 
+def _rest_of_persons(c, first) -> list:
+    """The ids of the /v2/persons pages after ``first`` (pages of 10), following its next cursors."""
+    ids, nxt = [], first["_meta"]["links"].get("next")
+    while nxt:
+        page = c.get("/v2/persons", {"limit": 10, "cursor": nxt["href"].split("cursor=")[1]}).json()
+        ids += [p["id"] for p in page["_data"]]
+        nxt = page["_meta"]["links"].get("next")
+    return ids
+
+
 def _persons_in_pages_around_a_delete(v2_cursors: str):
     """Reads /v2/persons in pages of 10; after page 1 the first person of page 1 is deleted."""
     with Sandbox(employees=30, seed=8, extra_args=["--v2-cursors", v2_cursors]) as s:
@@ -207,11 +217,7 @@ def _persons_in_pages_around_a_delete(v2_cursors: str):
         first = c.get("/v2/persons", {"limit": 10}).json()
         s.mutate(delete=1, resource="persons", delete_ids=[first["_data"][0]["id"]])
         seen = [p["id"] for p in first["_data"]]
-        nxt = first["_meta"]["links"].get("next")
-        while nxt:
-            page = c.get("/v2/persons", {"limit": 10, "cursor": nxt["href"].split("cursor=")[1]}).json()
-            seen += [p["id"] for p in page["_data"]]
-            nxt = page["_meta"]["links"].get("next")
+        seen += _rest_of_persons(c, first)
         return listed, seen
 
 
@@ -234,11 +240,7 @@ def test_keyset_v2_cursors_neither_repeat_nor_skip_after_an_insert_behind_the_re
         s.mutate(create=5, resource="persons")
         after = [p["id"] for p in s.truth("persons")]
         seen = [p["id"] for p in first["_data"]]
-        nxt = first["_meta"]["links"].get("next")
-        while nxt:
-            page = c.get("/v2/persons", {"limit": 10, "cursor": nxt["href"].split("cursor=")[1]}).json()
-            seen += [p["id"] for p in page["_data"]]
-            nxt = page["_meta"]["links"].get("next")
+        seen += _rest_of_persons(c, first)
     assert len(seen) == len(set(seen))
     assert set(before) <= set(seen)
     last_of_first = after.index(seen[9])
