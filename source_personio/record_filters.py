@@ -9,6 +9,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
+from source_personio.compact_keys import CompactKeys
 from source_personio.pagination import v1_record_id
 from source_personio.slice_scope import PerSliceRead
 from source_personio.time_windows import window_start
@@ -23,8 +24,9 @@ class EmitEachRecordOnce(RecordFilter):
     (:mod:`source_personio.pagination`) read one record per page twice on purpose, re-read pages to
     close gaps left by deletes, and a record inserted before the read position is served again on
     the next page; Personio has also served one record on two pages by itself. Each of those would
-    be a duplicate row in a "Full refresh | Overwrite" table. Only the keys are kept (memory: one
-    key per record of the list); the first copy is emitted, so nothing is delayed.
+    be a duplicate row in a "Full refresh | Overwrite" table. Only the keys are kept, packed to 8 bytes
+    each where they are integers and dates (:class:`source_personio.compact_keys.CompactKeys`); the first
+    copy is emitted, so nothing is delayed.
 
     ``key``: the fields of the extracted record (before transformations) that identify it; without
     it the v1 id (``attributes.id.value`` or ``attributes.id``). A record without a key is emitted.
@@ -34,7 +36,7 @@ class EmitEachRecordOnce(RecordFilter):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        self._emitted: PerSliceRead[Set[Any]] = PerSliceRead(set)
+        self._emitted: PerSliceRead[CompactKeys] = PerSliceRead(CompactKeys)
 
     def _key_of(self, record: Mapping[str, Any]) -> Any:
         if not self.key:
@@ -56,9 +58,8 @@ class EmitEachRecordOnce(RecordFilter):
                 yield record
                 continue
             try:
-                if key in emitted:
+                if not emitted.add(key):
                     continue
-                emitted.add(key)
             except TypeError:  # an unhashable id: cannot be compared, so never dropped
                 pass
             yield record
