@@ -248,6 +248,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             )
             if unmodelled:
                 result["unmodelled_endpoints"] = unmodelled
+            throttled = {k.split(" ", 1)[1]: n for k, n in (stats.get("errors") or {}).items() if k.startswith("429 ")}
+            if throttled:
+                result["http_429_by_endpoint"] = throttled
             for key in sorted(requested):
                 rows.append(("full", key, requested[key], minimal.get(key, ""), ""))
             for name in sorted(full.records):

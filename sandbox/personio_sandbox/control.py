@@ -24,6 +24,7 @@ async def control(request: web.Request, sb) -> web.Response:
     try:
         if p == "/_sandbox/stats" and meth == "GET":
             return json_response(200, {"requests": dict(sb.req_counts), "statuses": dict(sb.status_counts),
+                               "errors": dict(sb.error_counts),
                                "records": sb.company.record_counts(), "requests_total": sb.total})
         if p == "/_sandbox/stats/reset" and meth == "POST":
             sb.reset_stats()

@@ -59,6 +59,7 @@ class ServerState:
     def reset_stats(self):
         self.req_counts: Counter = Counter()
         self.status_counts: Counter = Counter()
+        self.error_counts: Counter = Counter()  # "429 GET /v2/persons": non-2xx answers per endpoint
         self.total = 0
 
     def issue_token(self, cred: Credential, kind: str) -> str:
@@ -96,6 +97,8 @@ def make_app(sb) -> web.Application:
             # the response is rendered: triggers/churn due now change the data for the next request
             sb.changer.after_request(path, request.get("sbx_records", 0))
         sb.status_counts[str(resp.status)] += 1
+        if resp.status >= 300:
+            sb.error_counts["%d %s %s" % (resp.status, method, template)] += 1
         return resp
 
     app.router.add_route("*", "/{tail:.*}", handle)

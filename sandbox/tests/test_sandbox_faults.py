@@ -147,7 +147,7 @@ def test_rate_faults_are_reproducible_for_a_seed():
     assert a == b and 500 in a and 200 in a
 
 
-def test_stats_count_requests_by_template_and_status_but_not_control_calls(fsb, fc):
+def test_stats_count_requests_by_template_and_status_and_errors_by_endpoint_but_not_control_calls(fsb, fc):
     fsb.reset_stats()
     fc.get("/v2/persons/10001/employments")
     fc.get("/v2/persons/10002/employments")
@@ -156,4 +156,5 @@ def test_stats_count_requests_by_template_and_status_but_not_control_calls(fsb, 
     st = fsb.stats()
     assert st["requests"] == {"GET /v2/persons/{person_id}/employments": 2, "GET /v2/org-units": 1}
     assert st["statuses"] == {"200": 2, "400": 1} and st["requests_total"] == 3
+    assert st["errors"] == {"400 GET /v2/org-units": 1}  # non-2xx answers, per endpoint
     assert st["records"]["employees"] == 30 and st["records"]["attendance_periods"] > 1000
