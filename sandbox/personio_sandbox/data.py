@@ -200,6 +200,11 @@ class Attendance:
         except (ValueError, IndexError):
             return None
 
+    def base_updated(self, emp: dict, d: int) -> int:
+        """updated_at (epoch) of the generated periods of ``emp`` on workday index ``d``: one value per person and
+        day, between 18:00 and 19:00 UTC."""
+        return WORKDAYS[d] + 18 * 3600 + (_mix(self.c.seed, emp["id"], d) >> 32) % 3600
+
     def base_record(self, p: int, j: int) -> dict:
         emp = self.c.emp_by_index(p)
         lo, _ = self.day_range(emp)
@@ -218,7 +223,7 @@ class Attendance:
         else:
             a, b, typ = lunch + brk, end_min, "WORK"
         ds = day_str(day)
-        upd = day + 18 * 3600 + (h >> 32) % 3600
+        upd = self.base_updated(emp, d)
         projects = self.project_ids
         proj = None
         if typ == "WORK" and projects and (h >> 40) % 3 == 0:

@@ -50,3 +50,52 @@ def test_reads_after_a_change_equal_those_of_a_company_never_read_before_it():
     assert after != before  # the change is visible (balances, reports or lists moved)
     changed = [k for k in after if after[k] != before.get(k)]
     assert any(k.startswith("balance") for k in changed) and any("report" in k for k in changed)
+
+
+def _windows(c, rng, n):
+    """n random updated_at windows (ISO, no zone) over the company's attendance year, some a few minutes wide."""
+    out = []
+    for _ in range(n):
+        start = rng.randrange(D.WORKDAYS[0], D.WORKDAYS[-1] + D.DAY)
+        width = rng.choice([60, 1800, 3 * 3600, 2 * D.DAY, 40 * D.DAY])
+        out.append(tuple(D.iso_z(t)[:19] for t in (start, start + width)))
+    return out
+
+
+def test_attendances_sorted_by_updated_at_in_a_window_equal_a_sort_of_every_matching_period():
+    """The index behind sort=updated_at windows (resources/attendances.py) answers like sorting every period."""
+    import random
+
+    from personio_sandbox.resources import attendances as A
+
+    c = _company()
+    mutate.apply(c, {**CHANGE, "resources": ["employees", "attendance_periods"], "create": 6, "update": 9, "delete": 4})
+    rng = random.Random(4)
+    changed = [r for r in c.attendance.overlay.values() if r] + [r for rs in c.attendance.extra.values() for r in rs]
+    around_changes = [(r["updated_at"][:19], r["updated_at"][:19]) for r in changed[:5]]
+    around_changes.append((min(r["updated_at"] for r in changed)[:19], max(r["updated_at"] for r in changed)[:19]))
+    compared, changed_served = 0, 0
+    for gte, lte in _windows(c, rng, 40) + around_changes:
+        f = {("updated_at", "gte"): gte + "Z", ("updated_at", "lte"): lte + "Z", "sort": "updated_at"}
+        fast = A._att_sorted(c, f)
+        assert fast == A._att_sorted_from_every_period(c, f)
+        compared += len(fast)
+        changed_served += sum(1 for r in fast if any(r is x for x in changed))
+    assert compared > 1000 and changed_served >= len(changed)
+
+
+def test_absence_periods_in_an_updated_at_window_equal_a_filter_of_every_period():
+    """The index behind updated_at windows of /v2/absence-periods answers like filtering every period."""
+    import random
+
+    c = _company()
+    mutate.apply(c, {**CHANGE, "resources": ["employees", "absences"]})
+    rng = random.Random(5)
+    stamps = sorted(a["updated_ts"] for a in c.absences.values())
+    for _ in range(30):
+        lo = rng.choice(stamps)
+        hi = lo + rng.choice([0, 1, 3600, 30 * D.DAY])
+        query = "updated_at.gte=%s&updated_at.lte=%s" % (D.iso_z(lo), D.iso_z(hi))
+        served = [r["id"] for r in api.dataset(c, "/v2/absence-periods?" + query)]
+        expected = sorted(a["uuid"] for a in c.absences.values() if lo <= a["updated_ts"] <= hi)
+        assert served == expected and served

@@ -7,7 +7,7 @@ from .. import data as D
 from ..context import Ctx, ensure_indexes, memo, parse_dt, v2_bad
 from ..data import DAY, iso_z, day_str
 from ..errors import v2_error
-from ..filters import ts_filters
+from ..filters import ts_window
 from ..model import shapes_on, day_breakdown, num, time_off_type_of
 from ..paging import v2_limit, v2_list
 
@@ -69,7 +69,8 @@ def h_v2_absence_periods(ctx: Ctx):
 
 def _v2_absence_items(ctx: Ctx):
     c = ctx.company
-    items = sorted(c.absences.values(), key=lambda a: a["uuid"])
+    items = ts_window(ctx, "updated_at", ("gte", "lte"), "absence periods by uuid",
+                      lambda: sorted(c.absences.values(), key=lambda a: a["uuid"]), lambda a: a["updated_ts"])
     ids = ctx.getlist("id")
     if ids:
         items = [a for a in items if a["uuid"] in ids]
@@ -89,7 +90,7 @@ def _v2_absence_items(ctx: Ctx):
         if l:
             t = parse_dt(l, v2_bad)
             items = [a for a in items if a["start_day"] <= t]
-    return ts_filters(ctx, "updated_at", ("gte", "lte"), items, lambda a: a["updated_ts"])
+    return items
 
 
 def _absence(ctx: Ctx) -> dict:
