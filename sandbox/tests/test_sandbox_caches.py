@@ -99,3 +99,23 @@ def test_absence_periods_in_an_updated_at_window_equal_a_filter_of_every_period(
         served = [r["id"] for r in api.dataset(c, "/v2/absence-periods?" + query)]
         expected = sorted(a["uuid"] for a in c.absences.values() if lo <= a["updated_ts"] <= hi)
         assert served == expected and served
+
+
+def test_persons_in_an_updated_at_window_equal_a_filter_of_every_person():
+    """The index behind updated_at.gt/.lt windows of /v2/persons answers like filtering every person, in list order."""
+    import random
+
+    from personio_sandbox.resources.persons import person_updated_ts
+
+    c = _company()
+    mutate.apply(c, {**CHANGE, "resources": ["employees", "persons"]})
+    rng = random.Random(6)
+    stamps = sorted(person_updated_ts(e) for e in c.listed_employees())
+    order = [e["id"] for e in c.listed_employees()]
+    for _ in range(30):
+        lo = rng.choice(stamps) - rng.choice([1, 2])
+        hi = lo + rng.choice([3, 4, 3600, 30 * D.DAY])
+        query = "updated_at.gt=%s&updated_at.lt=%s" % (D.iso_z(lo), D.iso_z(hi))
+        served = [int(r["id"]) for r in api.dataset(c, "/v2/persons?" + query)]
+        expected = [i for i in order if lo < person_updated_ts(c.employees[i]) < hi]
+        assert served == expected and served
