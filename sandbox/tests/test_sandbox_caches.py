@@ -4,6 +4,7 @@ exactly like the same company changed without ever being read (nothing cached)."
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from personio_sandbox import api, data as D, mutate
 
@@ -62,26 +63,34 @@ def _windows(c, rng, n):
     return out
 
 
-def test_attendances_sorted_by_updated_at_in_a_window_equal_a_sort_of_every_matching_period():
-    """The index behind sort=updated_at windows (resources/attendances.py) answers like sorting every period."""
+@pytest.mark.parametrize("changed", [False, True], ids=["as generated", "periods changed, created, deleted"])
+def test_attendances_sorted_by_updated_at_in_a_window_equal_a_sort_of_every_matching_period(changed):
+    """The index behind sort=updated_at windows (resources/attendances.py) answers like sorting every period:
+    whole pages and single positions (a page built on access), with and without changed periods."""
     import random
 
     from personio_sandbox.resources import attendances as A
 
     c = _company()
-    mutate.apply(c, {**CHANGE, "resources": ["employees", "attendance_periods"], "create": 6, "update": 9, "delete": 4})
+    if changed:
+        mutate.apply(c, {**CHANGE, "resources": ["employees", "attendance_periods"], "create": 6, "update": 9,
+                         "delete": 4})
     rng = random.Random(4)
-    changed = [r for r in c.attendance.overlay.values() if r] + [r for rs in c.attendance.extra.values() for r in rs]
-    around_changes = [(r["updated_at"][:19], r["updated_at"][:19]) for r in changed[:5]]
-    around_changes.append((min(r["updated_at"] for r in changed)[:19], max(r["updated_at"] for r in changed)[:19]))
-    compared, changed_served = 0, 0
+    moved = [r for r in c.attendance.overlay.values() if r] + [r for rs in c.attendance.extra.values() for r in rs]
+    assert bool(moved) == changed
+    around_changes = [(r["updated_at"][:19], r["updated_at"][:19]) for r in moved[:5]]
+    if moved:
+        around_changes.append((min(r["updated_at"] for r in moved)[:19], max(r["updated_at"] for r in moved)[:19]))
+    compared, moved_served = 0, 0
     for gte, lte in _windows(c, rng, 40) + around_changes:
         f = {("updated_at", "gte"): gte + "Z", ("updated_at", "lte"): lte + "Z", "sort": "updated_at"}
-        fast = A._att_sorted(c, f)
-        assert fast == A._att_sorted_from_every_period(c, f)
-        compared += len(fast)
-        changed_served += sum(1 for r in fast if any(r is x for x in changed))
-    assert compared > 1000 and changed_served >= len(changed)
+        fast, every = A._att_sorted(c, f), A._att_sorted_from_every_period(c, f)
+        assert len(fast) == len(every) and list(fast[:]) == every
+        for i in {0, len(every) // 2, len(every) - 1} if every else ():
+            assert fast[i] == every[i] and fast[i:i + 100] == every[i:i + 100]
+        compared += len(every)
+        moved_served += sum(1 for r in every if any(r is x for x in moved))
+    assert compared > 1000 and moved_served >= len(moved)
 
 
 def test_absence_periods_in_an_updated_at_window_equal_a_filter_of_every_period():

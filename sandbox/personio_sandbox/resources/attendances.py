@@ -3,6 +3,7 @@ attendance/projects endpoints."""
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
 from .. import data as D
 from ..context import Ctx, ensure_indexes, memo, parse_date, parse_dt, per_version, v2_bad
@@ -118,13 +119,12 @@ def attendance_page(c: D.Company, f: dict, state: tuple[int, int], limit: int):
 
 
 def _updated_at_bounds(f: dict) -> tuple[float, float]:
-    """The epoch range the updated_at filters allow, one second wider each side (the filters are
-    compared exactly afterwards)."""
+    """The epoch range [lo, hi] the updated_at filters (whole seconds) allow."""
     lo, hi = float("-inf"), float("inf")
     for (name, op), v in ((k, v) for k, v in f.items() if isinstance(k, tuple)):
         if name == "updated_at":
             t = D.day_epoch(v[:10]) + int(v[11:13]) * 3600 + int(v[14:16]) * 60 + int(v[17:19])
-            lo, hi = (max(lo, t - 1), hi) if op == "gte" else (lo, min(hi, t + 1))
+            lo, hi = (max(lo, t), hi) if op == "gte" else (lo, min(hi, t))
     return lo, hi
 
 
@@ -146,7 +146,41 @@ def _day_index(c: D.Company, d: int) -> tuple[list, list]:
     return per_version(c, ("attendance-day", d), build)
 
 
-def _att_by_updated_at(c: D.Company, f: dict) -> list:
+class _GeneratedPeriodsByUpdatedAt(Sequence):
+    """The generated periods of some days' persons in updated_at order, each built only when a page
+    holds it. Only for a company without changed or created periods: workdays' updated_at ranges
+    (18:00-19:00) are disjoint and ordered, so the list is the days' index ranges one after another,
+    each person's periods of a day (same updated_at) in record order."""
+
+    def __init__(self, c: D.Company, segments: list):
+        self.c, self.segments, self.starts, n = c, segments, [], 0
+        for _d, _persons, a, b in segments:
+            self.starts.append(n)
+            n += (b - a) * D.SLOTS
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._at(k) for k in range(*i.indices(self.n))]
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return self._at(i)
+
+    def _at(self, i: int) -> dict:
+        s = bisect.bisect_right(self.starts, i) - 1
+        d, persons, a, _b = self.segments[s]
+        k, slot = divmod(i - self.starts[s], D.SLOTS)
+        p = persons[a + k]
+        lo, _ = self.c.attendance.day_range(self.c.emp_by_index(p))
+        return self.c.attendance.base_record(p, (d - lo) * D.SLOTS + slot)
+
+
+def _att_by_updated_at(c: D.Company, f: dict):
     """``sort=updated_at`` (ascending) with updated_at bounds, as the connector's windows ask: the same
     list as sorting every matching period (stable, from the default order), found through per-day
     indexes instead of building every period of the company for each window."""
@@ -154,6 +188,15 @@ def _att_by_updated_at(c: D.Company, f: dict) -> list:
     ensure_indexes(c)
     day_lo, day_hi = _att_day_bounds(f)
     t_lo, t_hi = _updated_at_bounds(f)
+    if not att.overlay and not att.extra and all(k == "sort" or (isinstance(k, tuple) and k[0] == "updated_at")
+                                                 for k in f):
+        segments = []
+        for d in range(day_lo, day_hi):
+            times, persons = _day_index(c, d)
+            a, b = bisect.bisect_left(times, t_lo), bisect.bisect_right(times, t_hi)
+            if a < b:
+                segments.append((d, persons, a, b))
+        return _GeneratedPeriodsByUpdatedAt(c, segments)
     found = []  # ((updated_at, person index, record index), record)
     for d in range(day_lo, day_hi):
         times, persons = _day_index(c, d)
