@@ -42,7 +42,7 @@ PAGE = {
     "/v1/company/time-offs": 200,
     "/v1/company/absence-periods": 200,
     "/v1/company/time-off-types": 200,
-    "/v1/company/custom-reports/reports/{report_id}": 1000,
+    "/v1/company/custom-reports/reports/{report_id}": 200,
     "/v2/persons": 50,
     "/v2/persons/{person_id}/employments": 50,
     "/v2/absence-periods/{id}/breakdowns": 28,
@@ -129,7 +129,7 @@ _breakdowns = _per_parent(
 )
 _stage_transitions = _per_parent("/v2/recruiting/applications", "/v2/recruiting/applications/{}/stage-transitions", 200)
 _reports = _per_parent(
-    "/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{}", 1000, paging=v1_page_number_pages
+    "/v1/company/custom-reports/reports", "/v1/company/custom-reports/reports/{}", 200, paging=v1_page_number_pages
 )
 
 
