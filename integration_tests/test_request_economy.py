@@ -125,7 +125,7 @@ def minimal_full_sync(sb) -> Counter:
             "GET /v1/company/time-offs": page_number_pages(d(f"/v1/company/time-offs?updated_from={START_DATE}"), 200),
             "GET /v1/company/document-categories": 1,
             "GET /v1/company/custom-reports/reports": 1,
-            "GET /v1/company/custom-reports/reports/{report_id}": len(reports) * page_number_pages(EMPLOYEES, 1000),
+            "GET /v1/company/custom-reports/reports/{report_id}": len(reports) * page_number_pages(EMPLOYEES, 200),
             # reports_v2_list: pages of 50
             "GET /v2/reports": pages(len(sb.truth("reports_v2")), 50),
             "GET /v2/attendance-periods": pages(d(f"/v2/attendance-periods?updated_at.gte={START_DATE}T00:00:00"), 100),

@@ -1,7 +1,8 @@
 """A set of record keys that costs 8 bytes per key instead of a Python tuple per key.
 
-CDK default replaced: nothing; this is storage for :class:`source_personio.record_filters.EmitEachRecordOnce`,
-which must remember every key a read has emitted (v1 offset pages repeat records, so each record is emitted once
+CDK default replaced: nothing; this is storage for :class:`source_personio.record_filters.EmitEachRecordOnce`
+and the v1 paginators' ids of joined pages (:mod:`source_personio.pagination`), which must remember every key a
+read has emitted (v1 offset pages repeat records, so each record is emitted once
 per read). As a ``set`` of tuples that costs ~106 B per key plus the int and date string each tuple keeps alive:
 at 50,000 employees the v1 report reads held over 500,000 such keys (about 95 MB, BENCHMARKS.md).
 
@@ -92,11 +93,23 @@ class _Runs:
 
 
 class CompactKeys:
-    """``add(key)`` returns True when the key is new (and remembers it), False when it was added before."""
+    """``add(key)`` returns True when the key is new (and remembers it), False when it was added before;
+    ``key in keys`` asks without adding."""
 
     def __init__(self) -> None:
         self._packed: Dict[Tuple[Any, ...], _Runs] = {}
         self._other: Set[Any] = set()
+
+    def __contains__(self, key: Any) -> bool:
+        packed = _pack(key)
+        if packed is None:
+            return key in self._other
+        runs = self._packed.get(packed[0])
+        return runs is not None and packed[1] in runs
+
+    def update(self, keys: Any) -> None:
+        for key in keys:
+            self.add(key)
 
     def add(self, key: Any) -> bool:
         packed = _pack(key)

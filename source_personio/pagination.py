@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import InitVar, dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -52,6 +52,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_personio.compact_keys import CompactKeys
 from source_personio.extractors import response_json
 from source_personio.slice_scope import PerSliceRead
 
@@ -98,7 +99,8 @@ class _Window:
 class _Read:
     """What one read of one slice has learnt so far."""
 
-    joined: Set[Any] = field(default_factory=set)  # ids of the records on joined pages
+    # ids of the records on joined pages; 8 B per integer id (a set of 50,000 ids held ~3.5 MB per read)
+    joined: CompactKeys = field(default_factory=CompactKeys)
     aside: List[_Window] = field(default_factory=list)  # pages that did not join (yet)
     responses: int = 0
     last_total: Optional[int] = None

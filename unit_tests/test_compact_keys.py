@@ -13,7 +13,9 @@ def test_every_key_is_new_once_and_only_once_whatever_its_form():
             ("rep-1", 10001, ""), ("rep-2", 10001, "2026-01-01"), (10001, None), (10001, "2026-01-01"),
             2 ** 50, "a-uuid", ("rep-1", -5, "2026-01-01"), True, (1, 0), (1, None)]
     seen = CompactKeys()
+    assert [k in seen for k in keys] == [False] * len(keys)
     assert [seen.add(k) for k in keys] == [True] * len(keys)
+    assert [k in seen for k in keys] == [True] * len(keys)
     assert [seen.add(k) for k in keys] == [False] * len(keys)
     assert len(seen) == len(keys)
 
@@ -23,6 +25,7 @@ def test_a_large_read_answers_exactly_like_a_set():
     seen, reference = CompactKeys(), set()
     for _ in range(60_000):
         key = ("rep-1", rng.randrange(10_000, 40_000), rng.choice([None, "2026-01-01", "2026-06-30"]))
+        assert (key in seen) == (key in reference)
         assert seen.add(key) == (key not in reference)
         reference.add(key)
 

@@ -62,12 +62,12 @@ def test_report_rows_follow_plain_next_links_with_only_cursor_and_limit(config):
         # the schema: one row asked for
         http_mocker.get(HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "1"}), json_response(report_page([row(1, "Sales", "2025-01-01", "Rep")])))
         http_mocker.get(
-            HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "1000"}),
-            json_response(report_page([row(1, "Sales", "2025-01-01", "Rep"), row(1, "Ops", "2025-06-01", "Lead")], f"{BASE}/v2/reports/{RID}?cursor=c2&limit=1000")),
+            HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "200"}),
+            json_response(report_page([row(1, "Sales", "2025-01-01", "Rep"), row(1, "Ops", "2025-06-01", "Lead")], f"{BASE}/v2/reports/{RID}?cursor=c2&limit=200")),
         )
         # page 2: exactly cursor and limit (HttpMocker matches the query exactly)
         http_mocker.get(
-            HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"cursor": "c2", "limit": "1000"}),
+            HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"cursor": "c2", "limit": "200"}),
             json_response(report_page([row(2, "Ops", "2024-03-01", "CTO", with_ids=False)])),
         )
         output = read_stream("report_v2_moves", config_with_reports(config))
@@ -86,7 +86,7 @@ def test_a_cell_is_named_by_its_attribute_id_when_the_row_is_reordered(config):
         mock_auth(http_mocker, v1=True, v2=True)
         mock_report_list(http_mocker, [{"id": RID, "name": "Moves", "type": "historical_data", "created_at": "2026-01-01T00:00:00Z"}])
         http_mocker.get(HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "1"}), json_response(report_page([])))
-        http_mocker.get(HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "1000"}), json_response(report_page([shuffled])))
+        http_mocker.get(HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "200"}), json_response(report_page([shuffled])))
         output = read_stream("report_v2_moves", config_with_reports(config))
     assert record_data(output) == [{"employee_id": 7, "department": ["HR"], "effective_date_from": "2025-02-02", "position": "Boss"}]
 
@@ -97,7 +97,7 @@ def test_a_grouped_report_is_skipped_with_a_warning_saying_why(config):
         mock_auth(http_mocker, v1=True, v2=True)
         mock_report_list(http_mocker, [{"id": RID, "name": "By team", "type": "point_in_time", "created_at": "2026-01-01T00:00:00Z"}])
         http_mocker.get(HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "1"}), json_response(grouped, 400))
-        http_mocker.get(HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "1000"}), json_response(grouped, 400))
+        http_mocker.get(HttpRequest(f"{BASE}/v2/reports/{RID}", query_params={"limit": "200"}), json_response(grouped, 400))
         output = read_stream("report_v2_by_team", config_with_reports(config))
     assert not output.errors and not output.records
     warnings = [m.log.message for m in output.logs if m.log.level == Level.WARN]

@@ -190,7 +190,7 @@ def test_custom_reports_list_returns_report_metadata(config):
 # ---------------------------------------------------------------- custom report rows
 
 
-def report_page(items: list, page: int, total_pages: int, report_type: str = "point_in_time", total: int = 3, limit: int = 1000) -> dict:
+def report_page(items: list, page: int, total_pages: int, report_type: str = "point_in_time", total: int = 3, limit: int = 200) -> dict:
     return {
         "success": True,
         "metadata": {"total_elements": total, "current_page": page, "total_pages": total_pages},
@@ -199,28 +199,28 @@ def report_page(items: list, page: int, total_pages: int, report_type: str = "po
     }
 
 
-def report_rows_request(page: int, limit: int = 1000) -> HttpRequest:
+def report_rows_request(page: int, limit: int = 200) -> HttpRequest:
     return HttpRequest(
         f"{BASE}/v1/company/custom-reports/reports/{REPORT_ID}", query_params={"limit": str(limit), "page": str(page)}
     )
 
 
-def test_custom_reports_follow_page_numbers_past_the_first_1000_employees(config):
+def test_custom_reports_follow_page_numbers_past_the_first_page_of_200_employees(config):
     def item(employee_id):
         return {"employee_id": employee_id, "attributes": [{"attribute_id": "first_name", "data_type": "TEXT", "value": f"E{employee_id}", "employee_id": employee_id}]}
 
-    # 1,200 employees: page 1 of 1000 holds positions 0..999; page 2 of 999 starts at position 999
+    # 240 employees: page 1 of 200 holds positions 0..199; page 2 of 199 starts at position 199
     with HttpMocker() as http:
         mock_auth(http)
         http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/reports"), json_response(v1_list([report_meta()])))
-        http.get(report_rows_request(1), json_response(report_page([item(i) for i in range(1, 1001)], 1, 2, total=1200)))
+        http.get(report_rows_request(1), json_response(report_page([item(i) for i in range(1, 201)], 1, 2, total=240)))
         http.get(
-            report_rows_request(2, limit=999),
-            json_response(report_page([item(i) for i in range(1000, 1201)], 2, 2, total=1200, limit=999)),
+            report_rows_request(2, limit=199),
+            json_response(report_page([item(i) for i in range(200, 241)], 2, 2, total=240, limit=199)),
         )
         records = record_data(read_stream("custom_reports", config))
     assert sorted((r["report_id"], r["employee_id"], r["effective_date"]) for r in records) == [
-        (REPORT_ID, i, "") for i in range(1, 1201)
+        (REPORT_ID, i, "") for i in range(1, 241)
     ]
     assert records[0]["attributes"] == [{"attribute_id": "first_name", "data_type": "TEXT", "value": "E1"}]
 
