@@ -18,7 +18,7 @@ shared_rate_limit_pacer      the manifest's ``api_budget`` (first matching polic
                              Retry-After stalls the window): one ``PersonioRateLimits`` for the sync
 bounded_partition_queue      ``ThreadPoolManager``'s 10,000 pending partitions: 4 per worker           test_cdk_adaptations.py
 bounded_record_queue         the read queue's 10,000 items (records waiting for the main thread):      test_cdk_adaptations.py
-                             2,000
+                             500
 global_substream_cursor      ``ConcurrentPerPartitionCursor`` in global mode keeping a cursor per      test_cursors.py
                              closed partition and building one per record
 colon_offset_state           ``%:z`` written literally by Python 3.11's strftime in cursor state       test_state_format.py
@@ -128,12 +128,12 @@ ADAPTATIONS: Tuple[Adaptation, ...] = (
     ),
     Adaptation(
         name="bounded_record_queue",
-        replaces="the 10,000 items of the queue between the workers and the main thread: at most 2,000 records "
+        replaces="the 10,000 items of the queue between the workers and the main thread: at most 500 records "
         "wait to be written, so a company's large lists (report rows, employees) do not pile up in memory",
         relies_on=(f"{_SOURCE}.__init__", "airbyte_cdk.sources.concurrent_source.concurrent_source:ConcurrentSource.__init__"),
         parameters=(("airbyte_cdk.sources.concurrent_source.concurrent_source:ConcurrentSource.__init__", ("queue",)),),
         instance_attributes=("ConcurrentDeclarativeSource._concurrent_source", "ConcurrentSource._queue"),
-        pinned_by=("unit_tests/test_cdk_adaptations.py::test_at_most_2000_records_wait_for_the_main_thread",),
+        pinned_by=("unit_tests/test_cdk_adaptations.py::test_at_most_500_records_wait_for_the_main_thread",),
     ),
     Adaptation(
         name="global_substream_cursor",
@@ -357,7 +357,7 @@ def bound_pending_partitions(source: Any, per_worker: int = 4) -> int:
 
 # bounded_record_queue ------------------------------------------------------------------------------------------
 
-RECORD_QUEUE_SIZE = 2_000
+RECORD_QUEUE_SIZE = 500
 
 
 def bound_record_queue(source: Any, size: int = RECORD_QUEUE_SIZE) -> int:
@@ -366,8 +366,10 @@ def bound_record_queue(source: Any, size: int = RECORD_QUEUE_SIZE) -> int:
     The main thread writes every record (serialisation is most of a sync's CPU), so unthrottled the workers
     fill the queue to its bound: 10,000 waiting records of the largest lists -- a custom report's rows, v1
     employees, 4-5 KB each as Python objects -- hold ~40 MB more at 10,000 employees than at 2,000, where a list
-    has only 2,000 of them (measured: the queue full of ``custom_reports`` rows at 10,000 employees). 2,000 waiting
-    records still keep the main thread busy for ~0.4 s while the workers fetch. Workers then wait on a full queue
+    has only 2,000 of them (measured: the queue full of ``custom_reports`` rows at 10,000 employees). A bound of
+    2,000 still let the records of the largest lists pile up at 50,000 employees (BENCHMARKS.md); 500 waiting
+    records keep the main thread busy for ~0.1 s while the workers fetch a page (a few ms from Personio's side
+    of a sandbox, more over a network, where the workers wait on Personio anyway). Workers then wait on a full queue
     (the CDK's back-pressure); the main thread never waits on it (the CDK's ``ConcurrentMessageRepository`` puts
     without blocking there). Returns the bound.
     """

@@ -103,13 +103,13 @@ def test_at_most_four_partitions_per_worker_wait():
     assert source._concurrent_source._threadpool._max_concurrent_tasks == 20
 
 
-def test_at_most_2000_records_wait_for_the_main_thread():
+def test_at_most_500_records_wait_for_the_main_thread():
     source = SourcePersonio(config=CONFIG)
     waiting = source._concurrent_source._queue  # what the workers fill and the main thread writes out
-    for n in range(2000):
+    for n in range(500):
         waiting.put_nowait(n)
     with pytest.raises(queue.Full):  # a worker's put waits here until the main thread has taken one
-        waiting.put_nowait("record 2001")
+        waiting.put_nowait("record 501")
 
 
 def test_custom_report_streams_false_lists_no_report():
