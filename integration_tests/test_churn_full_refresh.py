@@ -47,7 +47,7 @@ STREAMS: Dict[str, Tuple[str, Callable, Callable, str, int, str]] = {
     "employees": ("employees", _v1_id, lambda r: r["id"], "/v1/company/employees", 100, "employees"),
     "absences": ("absences", _v1_id, lambda r: r["id"], "/v1/company/time-offs", 200, "absences"),
     # report rows change with the employees they show; rows are keyed by report and employee
-    "custom_reports": ("custom_report_rows", _report_pk, _report_pk, "/v1/company/custom-reports/reports/", 1000, "employees"),
+    "custom_reports": ("custom_report_rows", _report_pk, _report_pk, "/v1/company/custom-reports/reports/", 200, "employees"),
 }
 
 CHANGES = {

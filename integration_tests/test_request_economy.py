@@ -108,7 +108,7 @@ def compensation_requests(sb, since: dt.date) -> int:
 def minimal_full_sync(sb) -> Counter:
     """The fewest requests of a full sync of every stream, per endpoint: record counts from the sandbox, page
     sizes Personio's documented maxima (employees 100, persons and employments 50, breakdowns 28, absence and
-    attendance periods 100, recruiting lists 200, custom report rows 1,000 employees, time-offs and time-off
+    attendance periods 100, recruiting lists 200, custom report rows 200 employees, time-offs and time-off
     types at Personio's default of 200) or, where Personio states none (projects, legal entities, org units,
     cost centers, workplaces, compensations, reports v2), the sandbox's."""
     d = lambda path: len(sb.dataset(path))  # noqa: E731

@@ -142,7 +142,7 @@ def test_each_custom_report_becomes_a_stream_with_columns_by_attribute_id(config
         # no report enabled for the Report API v2 (issue 13)
         http.get(HttpRequest(f"{BASE}/v2/reports", query_params={"limit": "50"}), json_response({"_data": [], "_meta": {"links": {}}}))
         http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/columns", query_params={"report_id": "r-1"}), json_response({"success": True, "data": columns}))
-        http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/reports/r-1", query_params={"page": "1", "limit": "1000"}), json_response(page))
+        http.get(HttpRequest(f"{BASE}/v1/company/custom-reports/reports/r-1", query_params={"page": "1", "limit": "200"}), json_response(page))
         streams = {s.name: s for s in discover(SourcePersonio(config=config), config).catalog.catalog.streams}
         catalog = CatalogBuilder().with_stream(name, SyncMode.full_refresh).build()
         output = read(SourcePersonio(catalog=catalog, config=config), config, catalog)
