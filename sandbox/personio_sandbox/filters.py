@@ -39,9 +39,11 @@ def ts_window(ctx: Ctx, field_: str, ops: tuple, name: str, ordered, key, allow_
     items = per_version(ctx.company, name, ordered)
     if not bounds:
         return items
-    by_key = per_version(ctx.company, name + " by " + field_,
-                         lambda: sorted(range(len(items)), key=lambda i: key(items[i])))
-    keys = per_version(ctx.company, name + " by " + field_ + " keys", lambda: [key(items[i]) for i in by_key])
+    def index():
+        order = sorted(range(len(items)), key=lambda i: key(items[i]))
+        return order, [key(items[i]) for i in order]
+
+    by_key, keys = per_version(ctx.company, name + " by " + field_, index)
     lo, hi = 0, len(keys)
     for op, t in bounds:
         if op in ("gt", "lte", ""):

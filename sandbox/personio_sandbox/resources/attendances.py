@@ -72,13 +72,18 @@ def _att_match(r: dict, f: dict) -> bool:
     return True
 
 
+def _iso_epoch(v: str) -> int:
+    """An updated_at filter value as the filters keep it (``YYYY-MM-DDTHH:MM:SSZ``) in epoch seconds."""
+    return D.day_epoch(v[:10]) + int(v[11:13]) * 3600 + int(v[14:16]) * 60 + int(v[17:19])
+
+
 def _att_day_bounds(f: dict) -> tuple[int, int]:
     """Restrict the WORKDAYS index range from the filters (conservative)."""
     import bisect
     lo, hi = 0, len(D.WORKDAYS)
     for (name, op), v in ((k, v) for k, v in f.items() if isinstance(k, tuple)):
         if name == "updated_at":
-            t = D.day_epoch(v[:10]) + int(v[11:13]) * 3600 + int(v[14:16]) * 60 + int(v[17:19])
+            t = _iso_epoch(v)
             # base records: updated_at in [day + 18h, day + 19h)
             if op == "gte":
                 lo = max(lo, bisect.bisect_left(D.WORKDAYS, t - 19 * 3600))
@@ -123,7 +128,7 @@ def _updated_at_bounds(f: dict) -> tuple[float, float]:
     lo, hi = float("-inf"), float("inf")
     for (name, op), v in ((k, v) for k, v in f.items() if isinstance(k, tuple)):
         if name == "updated_at":
-            t = D.day_epoch(v[:10]) + int(v[11:13]) * 3600 + int(v[14:16]) * 60 + int(v[17:19])
+            t = _iso_epoch(v)
             lo, hi = (max(lo, t), hi) if op == "gte" else (lo, min(hi, t))
     return lo, hi
 
@@ -185,7 +190,6 @@ def _att_by_updated_at(c: D.Company, f: dict):
     list as sorting every matching period (stable, from the default order), found through per-day
     indexes instead of building every period of the company for each window."""
     att = c.attendance
-    ensure_indexes(c)
     day_lo, day_hi = _att_day_bounds(f)
     t_lo, t_hi = _updated_at_bounds(f)
     if not att.overlay and not att.extra and all(k == "sort" or (isinstance(k, tuple) and k[0] == "updated_at")
